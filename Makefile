@@ -1,0 +1,52 @@
+# inkrepro: `make reproduce` (the main job) and `make test`. Both build .venv from the lock file.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= laptop
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: venv sysdeps test reproduce bench lint ui clean-results help
+
+help:
+	@echo "make reproduce   run the laptop profile of every sweep and build every table/figure"
+	@echo "make test        run the test suite"
+	@echo "make bench       run benchmarks/ (writes results/benchmarks.md)"
+	@echo "make ui          MLflow UI on 127.0.0.1:5000 over runs/mlflow.db"
+	@echo "make lint        ruff"
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv==0.13.8
+	@test -x $(PY) || uv venv --seed -q -p $(PYTHON) $(VENV)
+	uv pip install -q -p $(PY) -r requirements.lock
+	uv pip install -q -p $(PY) --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)
+
+# System packages: Tesseract (the independent reader) and fonts. Installed when missing and
+# when we can (root with apt-get); otherwise the Tesseract tests skip with a clear message.
+sysdeps:
+	@if ! command -v tesseract >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing tesseract-ocr (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
+	      || echo "warning: could not install tesseract-ocr; Tesseract steps will be skipped"; \
+	  else echo "note: tesseract not found and not root; install tesseract-ocr for the independent reader"; fi; \
+	fi
+
+test: venv sysdeps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+reproduce: venv sysdeps
+	$(VENV)/bin/inkrepro reproduce --profile $(PROFILE)
+
+bench: venv
+	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+lint: venv
+	$(VENV)/bin/ruff check lib tests benchmarks
+
+ui: venv
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/runs/mlflow.db --host 127.0.0.1 --port 5000 --workers 1

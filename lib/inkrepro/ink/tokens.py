@@ -1,0 +1,111 @@
+"""InkSight's ink token contract, bit for bit (see design reference, "Ink frame and tokens").
+
+x -> id x (0..224), y -> 225 + y (225..449), start of stroke -> 450; 451 ink tokens in all,
+written ``<ink_token_N>``. Decoding follows the authors' released parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from inkrepro.errors import InkError
+from inkrepro.ink.core import Ink, Stroke
+
+FRAME_MAX = 224  # largest coordinate of the 224x224 model frame (225 values: 0..224)
+Y_OFFSET = 225
+START_STROKE = 450
+NUM_INK_TOKENS = 451
+TOKEN_RE = re.compile(r"<ink_token_(\d+)>")
+
+
+def token_str(i: int) -> str:
+    return f"<ink_token_{i}>"
+
+
+def encode(ink: Ink) -> list[int]:
+    """Ink in the 224 frame -> ids ``450, x1, y1+225, x2, y2+225, ...`` per stroke.
+
+    Coordinates are rounded to the nearest integer; any point outside 0..224 after rounding
+    is an error (quantise with ``geometry.quantize`` first). Empty strokes are skipped,
+    since decoding never emits one.
+    """
+    ids: list[int] = []
+    for k, s in enumerate(ink.strokes):
+        if len(s) == 0:
+            continue
+        if not s.is_finite():
+            raise InkError(f"stroke {k} has NaN or infinite coordinates")
+        xy = np.rint(s.xy).astype(np.int64)
+        if xy.min() < 0 or xy.max() > FRAME_MAX:
+            raise InkError(f"stroke {k} has points outside 0..{FRAME_MAX}: quantize it first")
+        ids.append(START_STROKE)
+        flat = np.empty(2 * len(xy), dtype=np.int64)
+        flat[0::2], flat[1::2] = xy[:, 0], xy[:, 1] + Y_OFFSET
+        ids.extend(flat.tolist())
+    return ids
+
+
+def _check_ids(ids: Sequence[int]) -> list[int]:
+    out = [int(i) for i in ids]
+    bad = [i for i in out if i < 0 or i >= NUM_INK_TOKENS]
+    if bad:
+        raise InkError(f"ink token id {bad[0]} outside 0..{NUM_INK_TOKENS - 1}")
+    return out
+
+
+def decode(ids: Sequence[int]) -> Ink:
+    """Ids -> Ink with the released parser's rules.
+
+    ``450`` closes the current stroke (if it has points) and opens a new one; otherwise, when
+    the next id exists and is not 450, (x = id, y = next - 225) is read, kept only if both lie
+    in 0..224, and the walk advances by two either way; otherwise one id is skipped. Points
+    before the first 450 form a stroke; no empty strokes; one-point strokes are kept.
+    """
+    ids = _check_ids(ids)
+    strokes: list[Stroke] = []
+    cur: list[tuple[int, int]] = []
+    i, n = 0, len(ids)
+    while i < n:
+        tok = ids[i]
+        if tok == START_STROKE:
+            if cur:
+                strokes.append(Stroke.from_xy(cur))
+            cur = []
+            i += 1
+        elif i + 1 < n and ids[i + 1] != START_STROKE:
+            x, y = tok, ids[i + 1] - Y_OFFSET
+            if 0 <= x <= FRAME_MAX and 0 <= y <= FRAME_MAX:
+                cur.append((x, y))
+            i += 2
+        else:
+            i += 1
+    if cur:
+        strokes.append(Stroke.from_xy(cur))
+    return Ink(tuple(strokes))
+
+
+def to_text(ids: Sequence[int]) -> str:
+    return "".join(token_str(i) for i in _check_ids(ids))
+
+
+def from_text(text: str) -> list[int]:
+    """Every ``<ink_token_N>`` in ``text`` in order; everything else is ignored."""
+    return _check_ids(int(m) for m in TOKEN_RE.findall(text))
+
+
+def decode_text(text: str) -> Ink:
+    return decode(from_text(text))
+
+
+def split_text_and_ink(output: str) -> tuple[str, Ink]:
+    """A recognize-and-derender output ("text, a space, then ink tokens") -> (text, ink).
+
+    The text is everything before the first ink token, surrounding whitespace stripped;
+    the ink is parsed from all ink tokens in the output.
+    """
+    m = TOKEN_RE.search(output)
+    text = output if m is None else output[: m.start()]
+    return text.strip(), decode_text(output)

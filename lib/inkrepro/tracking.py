@@ -1,0 +1,103 @@
+"""The one place that talks to MLflow (train, evaluate, recognizer and experiments use it).
+
+Default store: SQLite at ``runs/mlflow.db`` with artifacts under ``runs/artifacts`` relative
+to the working directory, overridable with ``INKREPRO_RUNS`` (a folder) or
+``MLFLOW_TRACKING_URI``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from inkrepro.configlib import flatten
+
+EXPERIMENT = "inkrepro"
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("INKREPRO_RUNS", "runs")).resolve()
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{runs_dir() / 'mlflow.db'}"
+
+
+def _mlflow():
+    import logging
+
+    import mlflow
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    return mlflow
+
+
+def setup(experiment: str = EXPERIMENT):
+    """Point MLflow at our store and select (creating if needed) the experiment."""
+    mlflow = _mlflow()
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(tracking_uri())
+    if mlflow.get_experiment_by_name(experiment) is None:
+        art = (runs_dir() / "artifacts").as_uri()
+        with contextlib.suppress(Exception):  # a concurrent creator may win the race
+            mlflow.create_experiment(experiment, artifact_location=art)
+    mlflow.set_experiment(experiment)
+    return mlflow
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@contextlib.contextmanager
+def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None, experiment: str = EXPERIMENT) -> Iterator[Any]:
+    """Start (or resume, with ``run_id``) an MLflow run; nested under ``parent_run_id``."""
+    mlflow = setup(experiment)
+    all_tags = {"git_commit": git_commit(), **{k: str(v) for k, v in (tags or {}).items()}}
+    if parent_run_id:
+        all_tags["mlflow.parentRunId"] = parent_run_id
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, tags=all_tags) as r:
+        yield r
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Flattened params; values longer than MLflow's limit are truncated visibly."""
+    mlflow = _mlflow()
+    flat = {k: (str(v) if len(str(v)) < 6000 else str(v)[:5990] + "...") for k, v in
+            flatten(params).items()}
+    items = list(flat.items())
+    for i in range(0, len(items), 100):
+        mlflow.log_params(dict(items[i:i + 100]))
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    _mlflow().log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+
+def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
+    p = Path(path)
+    if p.is_dir():
+        _mlflow().log_artifacts(str(p), artifact_path)
+    else:
+        _mlflow().log_artifact(str(p), artifact_path)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    _mlflow().set_tags({k: str(v) for k, v in tags.items()})
+
+
+def search_runs(filter_string: str = "", experiment: str = EXPERIMENT, **kw):
+    """``mlflow.search_runs`` over our experiment as a pandas DataFrame."""
+    mlflow = setup(experiment)
+    return mlflow.search_runs(experiment_names=[experiment], filter_string=filter_string, **kw)
