@@ -23,8 +23,14 @@ def runs_dir() -> Path:
     return Path(os.environ.get("INKREPRO_RUNS", "runs")).resolve()
 
 
+_URI_SET_BY_US: str | None = None  # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI
+
+
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{runs_dir() / 'mlflow.db'}"
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env and env != _URI_SET_BY_US:  # set by the user (or inherited from a parent process)
+        return env
+    return f"sqlite:///{runs_dir() / 'mlflow.db'}"
 
 
 def _mlflow():
@@ -39,9 +45,13 @@ def _mlflow():
 
 def setup(experiment: str = EXPERIMENT):
     """Point MLflow at our store and select (creating if needed) the experiment."""
+    global _URI_SET_BY_US
     mlflow = _mlflow()
     runs_dir().mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(tracking_uri())
+    uri = tracking_uri()
+    if uri != os.environ.get("MLFLOW_TRACKING_URI"):
+        _URI_SET_BY_US = uri
+    mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:
         art = (runs_dir() / "artifacts").as_uri()
         with contextlib.suppress(Exception):  # a concurrent creator may win the race
@@ -67,7 +77,9 @@ def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = Non
     all_tags = {"git_commit": git_commit(), **{k: str(v) for k, v in (tags or {}).items()}}
     if parent_run_id:
         all_tags["mlflow.parentRunId"] = parent_run_id
-    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, tags=all_tags) as r:
+    nested = mlflow.active_run() is not None  # e.g. a sweep's child run inside its parent
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, tags=all_tags,
+                          nested=nested) as r:
         yield r
 
 

@@ -1,0 +1,331 @@
+"""Training and evaluation inputs: DataConfig, cached corpora, vocabulary, Grain mixtures.
+
+Training batches (``make_train_iterator``) are dicts of numpy arrays with fixed shapes:
+
+    image           uint8   [B, S, S, 3]
+    encoder_tokens  int32   [B, Lp]   prompt ids + EOS, 0-padded
+    decoder_inputs  int32   [B, Lt]   targets shifted right, starting with 0
+    decoder_targets int32   [B, Lt]   target ids + EOS, 0-padded
+    loss_weights    float32 [B, Lt]
+    task_id         int32   [B]       index into tasks.TASK_NAMES
+
+Per task: each of its sources is shuffled (per source, reshuffled each epoch) and repeated,
+sources are mixed equally (or by ``source_weights``), tasks are mixed by ``mixture`` (weight 0
+removes a task). Grain's mix is deterministic in proportion, so the per-task counts of any
+window of batches match the weights; ``task_counts(batch)`` gives them for logging. The
+iterator's ``get_state()``/``set_state()`` restores it exactly.
+
+Corpora: synthetic sources ("hershey", "kanjivg", "photos") are generated once per
+(source config, seed, sizes) into ``<cache>/corpora/<source>-<hash>`` (Parquet Store); any
+other source name is a prepared dataset read from ``<prepared_root>/<name>`` (a Store).
+Cache dir: ``$INKREPRO_CACHE`` or ``runs/cache``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inkrepro import configlib, tasks
+from inkrepro.data import photos as photo_gen
+from inkrepro.data import synthetic
+from inkrepro.data.schema import SPLITS, Example
+from inkrepro.data.store import Store
+from inkrepro.errors import UserError
+from inkrepro.ink import geometry
+from inkrepro.ink.augment import AugmentConfig
+from inkrepro.ink.core import Ink
+from inkrepro.text import Vocabulary
+
+SYNTHETIC_SOURCES = ("hershey", "kanjivg", "photos")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Everything that decides what the model sees. Seeds: ``corpus_seed`` (generated data);
+    the shuffle/augmentation seed is the ``seed`` argument of make_train_iterator."""
+
+    image_size: int = 224
+    max_prompt_len: int = 32
+    max_target_len: int = 1024
+    mixture: dict[str, float] = field(default_factory=lambda: dict(tasks.DEFAULT_MIXTURE))
+    ink_sources: tuple[str, ...] = ("hershey", "kanjivg")
+    ocr_sources: tuple[str, ...] = ("photos",)
+    source_weights: dict[str, float] = field(default_factory=dict)  # default: equal
+    train_size: int = 3000          # examples per synthetic source
+    validation_size: int = 200
+    test_size: int = 200
+    corpus_seed: int = 0
+    sample_rate_hz: float = 100.0   # synthetic pen sampling rate
+    ink_spacing: float = 0.0        # >0: resample target ink at this spacing (224-frame px)
+    hershey: synthetic.SyntheticInkConfig = synthetic.SyntheticInkConfig()
+    kanjivg: synthetic.SyntheticInkConfig = synthetic.SyntheticInkConfig(
+        glyphs="kanjivg", languages=synthetic.CJK_LANGUAGES, faces=(), face_weights=(),
+        num_writers=60)
+    photos: photo_gen.PhotoConfig = photo_gen.PhotoConfig()
+    augmentation: AugmentConfig = AugmentConfig()
+    vocab_size: int = 1000
+    spm_model: str = ""             # path of a user SentencePiece model (e.g. mT5); "" = train
+    recognition_prompt: str = tasks.RECOGNITION_PROMPT   # OUR CHOICE (unpublished)
+    num_threads: int = 0            # grain reader threads (0 = in the calling thread)
+    prefetch: int = 64              # elements buffered when num_threads > 0
+    prepared_root: str = ""         # prepared real datasets; "" = <cache>/prepared
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": self.train_size, "validation": self.validation_size, "test": self.test_size}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("INKREPRO_CACHE", "runs/cache")).resolve()
+
+
+def prepared_dir(cfg: DataConfig, name: str) -> Path:
+    root = Path(cfg.prepared_root) if cfg.prepared_root else cache_dir() / "prepared"
+    return root / name
+
+
+# ----------------------------------------------------------------------------- corpora
+
+def source_config(cfg: DataConfig, source: str):
+    """The generator config of a synthetic source with the DataConfig's seed/rate applied."""
+    if source == "hershey":
+        return dataclasses.replace(cfg.hershey, seed=cfg.corpus_seed, sample_rate_hz=cfg.sample_rate_hz)
+    if source == "kanjivg":
+        return dataclasses.replace(cfg.kanjivg, seed=cfg.corpus_seed, sample_rate_hz=cfg.sample_rate_hz)
+    if source == "photos":
+        return dataclasses.replace(cfg.photos, seed=cfg.corpus_seed)
+    raise ValueError(f"{source!r} is not a synthetic source")
+
+
+def corpus_store(cfg: DataConfig, source: str) -> Store:
+    """Generate (once, cached) and return the Store of a source."""
+    if source not in SYNTHETIC_SOURCES:
+        root = prepared_dir(cfg, source)
+        st = Store(root)
+        if not st.exists():
+            raise UserError(f"dataset {source!r} is not prepared (no shards under {root}); "
+                            f"run `inkrepro data prepare {source}` or drop it from data sources")
+        return st
+    scfg = source_config(cfg, source)
+    key = {"source": source, "config": configlib.to_dict(scfg), "sizes": cfg.sizes(), "v": 1}
+    st = Store(cache_dir() / "corpora" / f"{source}-{configlib.config_hash(key)}")
+    if all(st.has_shard(s) for s in SPLITS):
+        return st
+    from tqdm.auto import tqdm
+
+    gen = photo_gen.generate if source == "photos" else synthetic.generate
+    total = sum(cfg.sizes().values())
+    with tqdm(total=total, desc=f"generating {source}", unit="ex", leave=False,
+              disable=os.environ.get("INKREPRO_NO_PROGRESS") == "1") as bar:
+        for split, n in cfg.sizes().items():
+            if not st.has_shard(split):
+                st.write_shard(split, gen(scfg, split, n, progress=bar))
+            else:
+                bar.update(n)
+    notice = photo_gen.NOTICE if source == "photos" else synthetic.attribution(scfg)
+    (st.root / "ATTRIBUTION.txt").write_text(notice)
+    st.write_meta({**key, "counts": st.counts(), "attribution": "ATTRIBUTION.txt"})
+    return st
+
+
+@lru_cache(maxsize=64)
+def _load_split(root: str, split: str) -> tuple[Example, ...]:
+    return tuple(Store(root).examples(split))
+
+
+def load_examples(cfg: DataConfig, source: str, split: str) -> tuple[Example, ...]:
+    """All examples of one source and split (cached in memory per process)."""
+    return _load_split(str(corpus_store(cfg, source).root), split)
+
+
+# ----------------------------------------------------------------------------- vocabulary
+
+def vocab_texts(cfg: DataConfig) -> list[str]:
+    texts = [tasks.PROMPTS[t].format(text="") for t in tasks.TASK_NAMES] + [cfg.recognition_prompt]
+    texts = texts * 20
+    for src in cfg.ink_sources + cfg.ocr_sources:
+        texts += [ex.text for ex in load_examples(cfg, src, "train") if ex.text]
+    return texts
+
+
+def load_vocab(cfg: DataConfig) -> Vocabulary:
+    """The vocabulary of a DataConfig: the user spm model, or one trained on the train texts
+    of its sources (cached under ``<cache>/vocab/<hash>``)."""
+    if cfg.spm_model:
+        return Vocabulary.from_spm_file(cfg.spm_model)
+    key = {"vocab_size": cfg.vocab_size, "recognition_prompt": cfg.recognition_prompt,
+           "sources": [str(corpus_store(cfg, s).root.name) for s in cfg.ink_sources + cfg.ocr_sources],
+           "v": 1}
+    d = cache_dir() / "vocab" / configlib.config_hash(key)
+    if (d / "spm.model").is_file():
+        return Vocabulary.load(d)
+    vocab = Vocabulary.train(vocab_texts(cfg), cfg.vocab_size)
+    vocab.save(d)
+    return vocab
+
+
+build_vocab = load_vocab
+
+
+# ----------------------------------------------------------------------------- training
+
+def _featurizer(cfg: DataConfig, vocab: Vocabulary, task: str):
+    aug = cfg.augmentation
+
+    def fn(ex: Example, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        s = tasks.make_sample(task, ex, image_size=cfg.image_size, augment=aug, rng=rng,
+                              recognition_prompt=cfg.recognition_prompt,
+                              target_spacing=cfg.ink_spacing)
+        return tasks.encode_sample(s, vocab, cfg.max_prompt_len, cfg.max_target_len)
+
+    return fn
+
+
+def _stable(s: str) -> int:
+    return int.from_bytes(s.encode()[:8].ljust(8, b"\0"), "little") % (2 ** 31)
+
+
+def task_sources(cfg: DataConfig, task: str) -> tuple[str, ...]:
+    return cfg.ocr_sources if tasks.TASK_INPUT_KIND[task] == "ocr" else cfg.ink_sources
+
+
+def active_mixture(cfg: DataConfig) -> dict[str, float]:
+    """Normalised task weights (tasks with weight 0 or without sources removed)."""
+    bad = set(cfg.mixture) - set(tasks.TASK_NAMES)
+    if bad:
+        raise UserError(f"unknown task(s) in mixture: {sorted(bad)}; tasks: {', '.join(tasks.TASK_NAMES)}")
+    w = {t: float(v) for t, v in cfg.mixture.items() if float(v) > 0 and task_sources(cfg, t)}
+    if not w:
+        raise UserError("the task mixture is empty (all weights 0 or no sources)")
+    tot = sum(w.values())
+    return {t: v / tot for t, v in w.items()}
+
+
+def make_train_dataset(cfg: DataConfig, vocab: Vocabulary, seed: int = 0, split: str = "train",
+                       shard_index: int = 0, shard_count: int = 1):
+    """The infinite, mixed, featurised grain.MapDataset of single examples (sharded)."""
+    import grain
+
+    mix = active_mixture(cfg)
+    task_ds, task_w = [], []
+    for task, weight in mix.items():
+        parts, pw = [], []
+        for src in task_sources(cfg, task):
+            exs = load_examples(cfg, src, split)
+            if not exs:
+                raise UserError(f"source {src!r} has no {split} examples for task {task}")
+            s = np.random.SeedSequence([seed, _stable(task), _stable(src)]).generate_state(2)
+            ds = (grain.MapDataset.source(list(exs)).shuffle(seed=int(s[0])).repeat()
+                  .random_map(_featurizer(cfg, vocab, task), seed=int(s[1])))
+            parts.append(ds)
+            pw.append(float(cfg.source_weights.get(src, 1.0)))
+        task_ds.append(parts[0] if len(parts) == 1 else grain.MapDataset.mix(parts, pw))
+        task_w.append(weight)
+    ds = task_ds[0] if len(task_ds) == 1 else grain.MapDataset.mix(task_ds, task_w)
+    if shard_count > 1:
+        ds = ds.slice(slice(shard_index, None, shard_count))
+    return ds
+
+
+def make_train_iterator(cfg: DataConfig, vocab: Vocabulary, batch_size: int, seed: int = 0,
+                        shard_index: int | None = None, shard_count: int | None = None,
+                        split: str = "train"):
+    """Checkpointable grain iterator of fixed-shape batches (see module docstring).
+
+    ``shard_index``/``shard_count`` default to ``jax.process_index()/process_count()`` when
+    JAX is already imported, else 0/1. ``batch_size`` is per process.
+    """
+    import grain
+
+    if shard_index is None or shard_count is None:
+        import sys
+
+        if "jax" in sys.modules:
+            import jax
+
+            shard_index, shard_count = jax.process_index(), jax.process_count()
+        else:
+            shard_index, shard_count = 0, 1
+    ds = make_train_dataset(cfg, vocab, seed, split, shard_index, shard_count)
+    opts = grain.ReadOptions(num_threads=cfg.num_threads,
+                             prefetch_buffer_size=cfg.prefetch if cfg.num_threads else 0)
+    it_ds = ds.to_iter_dataset(opts).batch(batch_size, drop_remainder=True)
+    return iter(it_ds)
+
+
+def task_counts(batch: dict[str, np.ndarray]) -> dict[str, int]:
+    """Examples per task in a batch (for logging the realised mixture)."""
+    c = np.bincount(np.asarray(batch["task_id"]).reshape(-1), minlength=len(tasks.TASK_NAMES))
+    return {t: int(n) for t, n in zip(tasks.TASK_NAMES, c)}
+
+
+def batch_shapes(cfg: DataConfig, batch_size: int) -> dict[str, tuple[tuple[int, ...], Any]]:
+    """Shapes/dtypes of a batch (e.g. to initialise a model without data)."""
+    s, lp, lt = cfg.image_size, cfg.max_prompt_len, cfg.max_target_len
+    return {"image": ((batch_size, s, s, 3), np.uint8),
+            "encoder_tokens": ((batch_size, lp), np.int32),
+            "decoder_inputs": ((batch_size, lt), np.int32),
+            "decoder_targets": ((batch_size, lt), np.int32),
+            "loss_weights": ((batch_size, lt), np.float32),
+            "task_id": ((batch_size,), np.int32)}
+
+
+def stats() -> dict[str, int]:
+    """Process-wide counters: examples per task, ink targets resampled / dropped, prompts cut."""
+    return tasks.stats()
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@dataclass
+class EvalExample:
+    """One evaluation input: ``image`` (SxSx3, the model input), ``ink`` (reference in the 224
+    token frame; None for photos), ``text``, ``id``."""
+
+    id: str
+    source: str
+    kind: str
+    text: str
+    image: np.ndarray
+    ink: Ink | None
+    writer: str = ""
+    language: str = ""
+    script: str = ""
+
+
+def make_eval_examples(cfg: DataConfig, split: str = "test", n: int | None = None, *,
+                       sources: tuple[str, ...] | None = None, augment: bool = True,
+                       seed: int = 0) -> list[EvalExample]:
+    """Deterministic evaluation inputs from ``sources`` (default: all ink + ocr sources).
+
+    Ink sources are rendered like training inputs (photo-like if ``augment``; the rendering
+    of example i depends only on (seed, source, i)); photos (``kind="ocr"``) have no ink.
+    ``n`` caps the examples per source.
+    """
+    out = []
+    for src in sources if sources is not None else cfg.ink_sources + cfg.ocr_sources:
+        exs = load_examples(cfg, src, split)
+        if n is not None:
+            exs = exs[:n]
+        for i, ex in enumerate(exs):
+            rng = np.random.default_rng([seed, _stable(src), i])
+            task = "recognize_real" if ex.ink is None else "vanilla_derender"
+            s = tasks.make_sample(task, ex, image_size=cfg.image_size,
+                                  augment=cfg.augmentation if augment else None, rng=rng,
+                                  recognition_prompt=cfg.recognition_prompt)
+            out.append(EvalExample(ex.id, src, ex.kind, ex.text, s.image, s.ink, ex.writer,
+                                   ex.language, ex.script))
+    return out
+
+
+def describe(cfg: DataConfig) -> dict[str, Any]:
+    """What a run should log about its data: mixture, sources, sizes."""
+    return {"mixture": active_mixture(cfg), "ink_sources": list(cfg.ink_sources),
+            "ocr_sources": list(cfg.ocr_sources), "sizes": cfg.sizes(),
+            "image_size": cfg.image_size, "max_target_len": cfg.max_target_len}

@@ -1,0 +1,155 @@
+"""Convert a real dataset into the prepared shard store, and verify a dataset against the paper.
+
+``prepare`` reads a dataset with its reader and writes Parquet shards (``<split>-NNNNN``, at most
+``shard_size`` examples each; images PNG-encoded, ink as arrays, texts, ids, splits) through
+:class:`inkrepro.data.store.Store`. Shards are written atomically and the reader's order is
+deterministic, so a killed run resumes: shards already on disk are not written again. The
+store's ``store.json`` holds the source's licence and citation, the options and the report
+(examples per split, skipped records by reason, filtered records by reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from inkrepro.data import readers
+from inkrepro.data.paper_mixture import PAPER_EVAL_SIZES
+from inkrepro.errors import UserError
+
+PREPARE_VERSION = 1
+
+
+def default_out(name: str) -> Path:
+    return Path(os.environ.get("INKREPRO_PREPARED", "prepared")).expanduser() / name
+
+
+def _options_key(name: str, options: dict[str, Any], shard_size: int) -> str:
+    blob = json.dumps({"name": name, "options": options, "shard_size": shard_size,
+                       "version": PREPARE_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def prepare(name: str, root: str | Path, out: str | Path | None = None, *, strict: bool = False,
+            shard_size: int = 1000, force: bool = False, progress: bool | None = None,
+            options: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from inkrepro.data.store import Store
+
+    options = dict(options or {})
+    mod = readers.get(name)
+    out = Path(out) if out else default_out(name)
+    store = Store(out)
+    key = _options_key(name, options, shard_size)
+    meta = store.read_meta()
+    if meta and meta.get("prepare_key") != key:
+        if not force:
+            raise UserError(f"{out} holds a different preparation ({meta.get('source')}, other "
+                            "options); use another --out or --force to replace it")
+    if force and out.exists():
+        shutil.rmtree(out / "shards", ignore_errors=True)
+        (out / "store.json").unlink(missing_ok=True)
+        meta = {}
+    if meta.get("complete"):
+        return {**meta["report"], "already_prepared": True}
+
+    records = mod.read(root, strict=strict, **options)
+    src = mod.SOURCE
+    store.write_meta({"source": src.name, "licence": src.licence, "citation": src.citation,
+                      "url": src.url, "options": options, "prepare_key": key, "complete": False})
+    buffers: dict[str, list] = {}
+    shard_idx: Counter[str] = Counter()
+    written = reused = 0
+    t0 = time.perf_counter()
+
+    def flush(split: str) -> None:
+        nonlocal written, reused
+        buf = buffers.pop(split, [])
+        if not buf:
+            return
+        shard = f"{split}-{shard_idx[split]:05d}"
+        shard_idx[split] += 1
+        if store.has_shard(shard):
+            reused += 1
+        else:
+            store.write_shard(shard, buf)
+            written += 1
+
+    n = 0
+    for ex in tqdm(records, desc=f"prepare {name}", unit="rec", leave=False,
+                   disable=None if progress is None else not progress):
+        buffers.setdefault(ex.split, []).append(ex)
+        n += 1
+        if len(buffers[ex.split]) >= shard_size:
+            flush(ex.split)
+    for split in list(buffers):
+        flush(split)
+    elapsed = time.perf_counter() - t0
+    report = {**records.report(), "examples": n, "shards_written": written, "shards_reused": reused,
+              "seconds": round(elapsed, 3), "records_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
+              "out": str(out)}
+    store.write_meta({"source": src.name, "licence": src.licence, "citation": src.citation,
+                      "url": src.url, "options": options, "prepare_key": key, "complete": True,
+                      "report": report})
+    return report
+
+
+def verify(name: str, root: str | Path, *, options: dict[str, Any] | None = None,
+           progress: bool | None = None) -> dict[str, Any]:
+    """Counts per split, skips and drops by reason, and the difference to the paper's sizes."""
+    from tqdm import tqdm
+
+    mod = readers.get(name)
+    records = mod.read(root, **(options or {}))
+    for _ in tqdm(records, desc=f"verify {name}", unit="rec", leave=False,
+                  disable=None if progress is None else not progress):
+        pass
+    report = records.report()
+    if name in PAPER_EVAL_SIZES:
+        split, paper_n, label = PAPER_EVAL_SIZES[name]
+        ours = report["counts"].get(split, 0)
+        report["paper"] = {"split": split, "paper": paper_n, "ours": ours, "difference": ours - paper_n,
+                           "label": label}
+    if hasattr(mod, "inventory"):
+        report["inventory"] = mod.inventory(Path(root))
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [f"{report['source']} at {report['root']}"]
+    counts = report.get("counts", {})
+    lines.append("examples per split: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    for title, key in (("skipped (bad records)", "skipped"), ("filtered (by configured filters)", "filtered")):
+        d = report.get(key) or {}
+        if d:
+            lines.append(f"{title}:")
+            first = report.get("first_bad", {}) if key == "skipped" else {}
+            for reason, c in sorted(d.items(), key=lambda kv: -kv[1]):
+                lines.append(f"  {c:8d}  {reason}" + (f"  (first: {first[reason]})" if reason in first else ""))
+        else:
+            lines.append(f"{title}: none")
+    if "paper" in report:
+        p = report["paper"]
+        lines.append(f"paper: {p['label']}: ours {p['ours']} vs paper {p['paper']} "
+                     f"(difference {p['difference']:+d})")
+    inv = report.get("inventory")
+    if inv:
+        lines.append("images: " + ", ".join(f"{k} {v}" for k, v in inv["images"].items()))
+        lines.append("InkML files per model and mode:")
+        for k, v in inv["inkml"].items():
+            lines.append(f"  {v:6d}  {k}")
+        ht = inv.get("human_tracings")
+        lines.append(f"human tracings: {'absent' if ht is None else ht}")
+    if "shards_written" in report:
+        lines.append(f"shards: {report['shards_written']} written, {report['shards_reused']} already "
+                     f"there; {report['examples']} examples in {report['seconds']} s -> {report['out']}")
+    if report.get("already_prepared"):
+        lines.append("(already prepared: nothing to do; --force to redo)")
+    return "\n".join(lines)

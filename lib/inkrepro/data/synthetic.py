@@ -1,0 +1,328 @@
+"""Synthetic online handwriting: words from ``wordfreq`` written by simulated writers with
+Hershey single-stroke faces (Latin, print and joined cursive) or KanjiVG glyphs (CJK).
+
+Writer model (fixed per writer id): glyph face, slant, size, width, letter spacing, baseline
+drift and habitual angle, pen width, pen speed, how often cursive letters are joined, delayed
+i-dots / t-crosses, per-glyph variability. Per sample: elastic distortion (smooth random
+displacement field) and point jitter. Timestamps come from a pen-speed model (slower at
+curves, by the two-thirds power law, and at stroke starts/ends; pauses at pen lifts) and the
+ink is resampled at a constant rate like tablet ink. Writers are split disjointly into
+train / validation / test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from inkrepro.data import fonts
+from inkrepro.data.schema import SPLITS, Example
+from inkrepro.ink import geometry
+from inkrepro.ink.core import Ink, Stroke
+
+LATIN_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
+CJK_LANGUAGES = ("ja", "zh")
+
+
+@dataclass(frozen=True)
+class SyntheticInkConfig:
+    """One synthetic online-handwriting corpus. ``glyphs``: "hershey" or "kanjivg"."""
+
+    glyphs: str = "hershey"
+    languages: tuple[str, ...] = LATIN_LANGUAGES
+    faces: tuple[str, ...] = ("cursive", "scripts", "futural", "rowmans")
+    face_weights: tuple[float, ...] = (0.35, 0.35, 0.15, 0.15)
+    words_per_language: int = 4000
+    min_chars: int = 2
+    max_chars: int = 10
+    p_capitalized: float = 0.15
+    p_upper: float = 0.03
+    p_number: float = 0.05
+    num_writers: int = 120
+    writer_split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    sample_rate_hz: float = 100.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Writer:
+    id: str
+    face: str
+    slant: float          # shear: x += slant * height above baseline
+    height: float         # cap height in ink units (tablet pixels)
+    width: float          # horizontal stretch
+    spacing: float        # extra letter spacing (cap heights)
+    baseline_amp: float   # baseline drift amplitude (cap heights)
+    baseline_freq: float  # drift cycles per cap height of advance
+    angle: float          # habitual baseline angle (degrees)
+    pen_width: float      # stroke width as a fraction of the cap height
+    speed: float          # straight-line pen speed (cap heights per second)
+    join_prob: float      # chance that a natural cursive join is written joined
+    delay_dots: float     # chance that i-dots / t-crosses are written after the word
+    glyph_var: float      # per-glyph size variability
+    elastic: float        # elastic distortion amplitude (cap heights)
+    jitter: float         # sensor/tremor noise (cap heights)
+
+
+def sample_writer(index: int, cfg: SyntheticInkConfig, rng: np.random.Generator) -> Writer:
+    if cfg.glyphs == "hershey":
+        w = np.asarray(cfg.face_weights[: len(cfg.faces)], dtype=np.float64)
+        face = cfg.faces[int(rng.choice(len(cfg.faces), p=w / w.sum()))]
+    else:
+        face = "kanjivg"
+    cursive = fonts.HERSHEY_FACES.get(face, ("print", False))[1]
+    return Writer(
+        id=f"{cfg.glyphs}-w{index:04d}", face=face,
+        slant=float(rng.normal(0.25 if cursive else 0.08, 0.12)),
+        height=float(rng.uniform(40, 90)),
+        width=float(rng.uniform(0.8, 1.2)),
+        spacing=float(rng.uniform(-0.03, 0.15) if cursive else rng.uniform(-0.02, 0.12)),
+        baseline_amp=float(rng.uniform(0.0, 0.08)),
+        baseline_freq=float(rng.uniform(0.05, 0.25)),
+        angle=float(rng.normal(0.0, 2.0)),
+        pen_width=float(rng.uniform(0.05, 0.12)),
+        speed=float(rng.uniform(6.0, 14.0)),
+        join_prob=float(rng.uniform(0.7, 1.0)) if cursive else 0.0,
+        delay_dots=float(rng.uniform(0.0, 1.0)),
+        glyph_var=float(rng.uniform(0.02, 0.08)),
+        elastic=float(rng.uniform(0.01, 0.04)),
+        jitter=float(rng.uniform(0.002, 0.008)),
+    )
+
+
+def writers_by_split(cfg: SyntheticInkConfig) -> dict[str, list[Writer]]:
+    """Writer-disjoint split: writers are permuted with the seed and cut by ``writer_split``."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    all_w = [sample_writer(i, cfg, rng) for i in range(cfg.num_writers)]
+    order = rng.permutation(len(all_w))
+    frac = np.asarray(cfg.writer_split, dtype=np.float64)
+    cuts = np.round(np.cumsum(frac / frac.sum()) * len(all_w)).astype(int)
+    n_val = max(1, cuts[1] - cuts[0])
+    n_train = max(1, min(cuts[0], len(all_w) - 2 * n_val))
+    idx = {"train": order[:n_train], "validation": order[n_train:n_train + n_val],
+           "test": order[n_train + n_val:]}
+    if len(idx["test"]) == 0:
+        raise ValueError(f"num_writers={cfg.num_writers} too small for a writer-disjoint split")
+    return {s: [all_w[i] for i in idx[s]] for s in SPLITS}
+
+
+# ----------------------------------------------------------------------------- words
+
+def _charset(cfg: SyntheticInkConfig) -> frozenset[str]:
+    if cfg.glyphs == "hershey":
+        sets = [set(fonts.hershey_face(f)) for f in cfg.faces]
+        return frozenset(set.intersection(*sets) - {" "})
+    return fonts.kanjivg_chars()
+
+
+@lru_cache(maxsize=32)
+def word_list(language: str, n: int, charset: frozenset[str], min_chars: int,
+              max_chars: int) -> tuple[str, ...]:
+    """Frequent words of ``language`` (wordfreq, offline) writable with ``charset``."""
+    import wordfreq
+
+    out = []
+    for w in wordfreq.top_n_list(language, n * 3):
+        if min_chars <= len(w) <= max_chars and all(c in charset for c in w) and w not in out:
+            out.append(w)
+            if len(out) >= n:
+                break
+    if language in CJK_LANGUAGES and len(out) < n:  # add single characters too
+        out += [w for w in wordfreq.top_n_list(language, n * 3)
+                if len(w) == 1 and w in charset and w not in out][: n - len(out)]
+    return tuple(out)
+
+
+def sample_text(cfg: SyntheticInkConfig, rng: np.random.Generator) -> tuple[str, str]:
+    """(text, language)."""
+    lang = cfg.languages[int(rng.integers(len(cfg.languages)))]
+    charset = _charset(cfg)
+    if cfg.glyphs == "hershey" and rng.random() < cfg.p_number:
+        kind = rng.integers(3)
+        n = int(rng.integers(1, 10000))
+        text = (str(n) if kind == 0 else f"{n / 100:.2f}" if kind == 1 else f"{n % 31 + 1}.{n % 12 + 1}.")
+        return text, lang
+    words = word_list(lang, cfg.words_per_language, charset, cfg.min_chars, cfg.max_chars)
+    if not words:
+        words = word_list(lang, cfg.words_per_language, charset, 1, cfg.max_chars)
+    w = words[int(rng.integers(len(words)))]
+    if cfg.glyphs == "hershey":
+        r = rng.random()
+        if r < cfg.p_upper:
+            w = w.upper()
+        elif r < cfg.p_upper + cfg.p_capitalized:
+            w = w[:1].upper() + w[1:]
+    return w, lang
+
+
+# ----------------------------------------------------------------------------- writing
+
+def _glyph(face: str, ch: str) -> fonts.Glyph | None:
+    if face == "kanjivg":
+        return fonts.kanjivg_glyph(ch)
+    return fonts.hershey_face(face).get(ch)
+
+
+def layout(text: str, w: Writer, rng: np.random.Generator) -> list[np.ndarray]:
+    """Glyph strokes placed along a line in cap-height units (baseline 0, y down), in
+    writing order: cursive joins merged, delayed dots/crosses moved to the end."""
+    face_joins = fonts.HERSHEY_FACES.get(w.face, ("print", False))[1]
+    advance_scale = 0.8 if w.face == "kanjivg" else 1.0 if face_joins else 0.72
+    strokes: list[np.ndarray] = []
+    delayed: list[np.ndarray] = []
+    x = 0.0         # pen cursor with the writer's style
+    nx = 0.0        # cursor in the face's own metrics (to find the face's natural joins)
+    prev_end = None  # face-native end of the previous glyph's last stroke
+    for ch in text:
+        g = _glyph(w.face, ch)
+        if g is None or ch == " ":
+            x += 0.5 * w.width
+            nx += 0.5
+            prev_end = None
+            continue
+        s = 1.0 + rng.normal(0, w.glyph_var)
+        sx = s * w.width
+        oy = rng.normal(0, w.glyph_var * 0.3)
+        for k, p in enumerate(g.strokes):
+            q = p * (sx, s) + (x, oy)
+            joined = (k == 0 and face_joins and prev_end is not None and bool(strokes)
+                      and np.hypot(*(p[0] + (nx, 0.0) - prev_end)) < 0.06
+                      and rng.random() < w.join_prob)
+            short = k > 0 and len(p) > 1 and np.hypot(*np.diff(p, axis=0).T).sum() < 0.5
+            if joined:
+                strokes[-1] = np.concatenate([strokes[-1], q[1:] if len(q) > 1 else q])
+            elif short and face_joins and rng.random() < w.delay_dots:
+                delayed.append(q)
+            else:
+                strokes.append(q)
+        prev_end = g.strokes[-1][-1] + (nx, 0.0) if g.strokes else None
+        x += g.advance * advance_scale * sx + w.spacing
+        nx += g.advance
+    return strokes + delayed
+
+
+def _elastic(xy: np.ndarray, amp: float, rng: np.random.Generator, phases) -> np.ndarray:
+    if amp <= 0:
+        return xy
+    out = xy.copy()
+    for axis in (0, 1):
+        for k, fx, fy, ph in phases[axis]:
+            out[:, axis] += amp * k * np.sin(2 * np.pi * (fx * xy[:, 0] + fy * xy[:, 1]) + ph)
+    return out
+
+
+def style_strokes(strokes: list[np.ndarray], w: Writer, rng: np.random.Generator) -> list[np.ndarray]:
+    """Slant, baseline drift, elastic distortion, habitual angle, scale to ink units."""
+    phase = rng.uniform(0, 2 * np.pi)
+    phases = [[(rng.uniform(0.5, 1.0), rng.uniform(-0.8, 0.8), rng.uniform(-0.8, 0.8),
+                rng.uniform(0, 2 * np.pi)) for _ in range(3)] for _ in range(2)]
+    th = np.deg2rad(w.angle + rng.normal(0, 1.0))
+    rot = np.array([[np.cos(th), np.sin(th)], [-np.sin(th), np.cos(th)]])
+    slant = w.slant + rng.normal(0, 0.03)
+    out = []
+    for p in strokes:
+        q = p.copy()
+        q[:, 0] -= slant * q[:, 1]
+        q[:, 1] += w.baseline_amp * np.sin(2 * np.pi * w.baseline_freq * q[:, 0] + phase)
+        q = _elastic(q, w.elastic, rng, phases)
+        out.append((q @ rot.T) * w.height)
+    return out
+
+
+def _densify(p: np.ndarray, step: float) -> np.ndarray:
+    if len(p) < 2:
+        return p
+    d = np.hypot(*np.diff(p, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(d)])
+    if s[-1] <= 0:
+        return p[:1]
+    keep = np.concatenate([[True], d > 0])
+    at = np.linspace(0.0, s[-1], max(2, int(np.ceil(s[-1] / step)) + 1))
+    return np.stack([np.interp(at, s[keep], p[keep, 0]), np.interp(at, s[keep], p[keep, 1])], 1)
+
+
+def pen_times(strokes: list[np.ndarray], w: Writer, rng: np.random.Generator) -> list[np.ndarray]:
+    """Timestamps per point from the pen-speed model (two-thirds power law for curvature,
+    slow starts and ends, pauses between strokes)."""
+    h = w.height
+    vmax = w.speed * h * rng.uniform(0.9, 1.1)
+    t0 = 0.0
+    times = []
+    prev_end = None
+    for p in strokes:
+        if prev_end is not None:
+            gap = np.hypot(*(p[0] - prev_end))
+            t0 += gap / (1.5 * vmax) + rng.uniform(0.04, 0.15)
+        if len(p) < 2:
+            times.append(np.array([t0]))
+            t0 += 0.05
+            prev_end = p[-1]
+            continue
+        seg = np.diff(p, axis=0)
+        ds = np.hypot(seg[:, 0], seg[:, 1])
+        ang = np.arctan2(seg[:, 1], seg[:, 0])
+        turn = np.abs((np.diff(ang) + np.pi) % (2 * np.pi) - np.pi)
+        dsm = np.maximum(0.5 * (ds[:-1] + ds[1:]), 1e-6)
+        kappa = np.concatenate([[0.0], turn / dsm, [0.0]])  # per vertex, 1/unit
+        kappa = np.convolve(kappa, np.ones(3) / 3, mode="same")
+        radius = 1.0 / np.maximum(kappa, 1e-6)
+        v = vmax * np.minimum(1.0, (radius / (0.35 * h)) ** (1.0 / 3.0))
+        s = np.concatenate([[0.0], np.cumsum(ds)])
+        ramp = 0.25 * h
+        v *= 0.25 + 0.75 * np.minimum(1.0, s / ramp)
+        v *= 0.4 + 0.6 * np.minimum(1.0, (s[-1] - s) / ramp)
+        vseg = np.maximum(0.5 * (v[:-1] + v[1:]), 0.02 * vmax)
+        t = t0 + np.concatenate([[0.0], np.cumsum(ds / vseg)])
+        times.append(t)
+        t0 = t[-1]
+        prev_end = p[-1]
+    return times
+
+
+def write_word(text: str, w: Writer, rng: np.random.Generator, sample_rate_hz: float = 100.0) -> Ink:
+    """One handwritten sample of ``text`` by writer ``w`` (ink units, y down, with time)."""
+    strokes = style_strokes(layout(text, w, rng), w, rng)
+    strokes = [_densify(p, 0.02 * w.height) for p in strokes if len(p)]
+    times = pen_times(strokes, w, rng)
+    ink = Ink(tuple(Stroke(p[:, 0], p[:, 1], t) for p, t in zip(strokes, times)))
+    ink = geometry.resample(ink, dt=1.0 / sample_rate_hz)
+    noise = w.jitter * w.height
+    out = []
+    for s in ink.strokes:
+        jit = rng.normal(0, noise, (len(s), 2))
+        if len(s) > 3:  # tremor is smooth-ish
+            jit = (jit + np.roll(jit, 1, 0) + np.roll(jit, -1, 0)) / 2.0
+        out.append(Stroke(s.x + jit[:, 0], s.y + jit[:, 1], s.t))
+    ink = Ink(tuple(out))
+    xmin, ymin, _, _ = ink.bbox
+    return ink.translate(-xmin, -ymin)
+
+
+def generate(cfg: SyntheticInkConfig, split: str, n: int, *, progress=None) -> list[Example]:
+    """``n`` examples of ``split`` (deterministic in cfg.seed and split)."""
+    writers = writers_by_split(cfg)[split]
+    rng = np.random.default_rng([cfg.seed, 2, SPLITS.index(split)])
+    script = "Latin" if cfg.glyphs == "hershey" else "CJK"
+    out = []
+    for i in range(n):
+        w = writers[int(rng.integers(len(writers)))]
+        text, lang = sample_text(cfg, rng)
+        ink = write_word(text, w, rng, cfg.sample_rate_hz)
+        if ink.is_empty:
+            continue
+        if cfg.glyphs == "kanjivg":
+            script = "Hani" if lang == "zh" else "Jpan"
+        out.append(Example(
+            id=f"{cfg.glyphs}-{split}-{i:06d}", source=cfg.glyphs, split=split, kind="ink",
+            text=text, ink=ink, writer=w.id, language=lang, script=script,
+            meta={"face": w.face, "pen_width": round(w.pen_width, 4),
+                  "sample_rate_hz": cfg.sample_rate_hz, "synthetic": True}))
+        if progress is not None:
+            progress.update(1)
+    return out
+
+
+def attribution(cfg: SyntheticInkConfig) -> str:
+    return fonts.kanjivg_attribution() if cfg.glyphs == "kanjivg" else fonts.HERSHEY_NOTICE

@@ -1,0 +1,274 @@
+"""Sweep specs: a base profile plus named arms (config overrides) and seeds -> a plan of jobs.
+
+A spec is YAML (see ``ablations/*.yaml``)::
+
+    name: training_tasks
+    title: Training-task ablation
+    metric: eval/synthetic_ink/vanilla/char_f1     # the headline metric of its figure
+    overrides: {}                                   # applied to every arm
+    evaluate: {datasets: [...], modes: [...]}      # default evaluation of every arm
+    profiles:
+      laptop: {seeds: [0, 1], overrides: {...}, evaluate: {...}, arms: [...] (optional subset)}
+    arms:
+      - name: all_five
+        label: All five tasks
+        overrides: {}
+      - name: unconstrained
+        from: all_five                 # same training config as all_five ...
+        evaluate: {constrained: false} # ... evaluated differently: an eval-only arm
+
+Jobs are content-addressed: ``config_hash`` is the hash of the resolved training config
+(profile + overrides + seed), ``job_hash`` adds the evaluation settings. Two jobs with the same
+``config_hash`` share one training run (within a sweep and across sweeps); an arm ``from``
+another arm therefore only evaluates that arm's checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inkrepro.configlib import parse_override
+from inkrepro.errors import UserError
+
+DEFAULT_STEPS = {
+    "resolve": "inkrepro.experiments.steps:resolve_config",
+    "train": "inkrepro.experiments.steps:train",
+    "evaluate": "inkrepro.experiments.steps:evaluate",
+}
+ABLATIONS_DIR = Path(__file__).resolve().parents[3] / "ablations"
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    name: str
+    label: str
+    overrides: dict[str, Any]
+    evaluate: dict[str, Any]
+    from_arm: str | None = None
+    note: str = ""
+    profiles: tuple[str, ...] | None = None  # run only in these profiles (None: all)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileSpec:
+    seeds: tuple[int, ...]
+    overrides: dict[str, Any]
+    evaluate: dict[str, Any]
+    arms: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    name: str
+    title: str
+    path: str
+    metric: str
+    overrides: dict[str, Any]
+    evaluate: dict[str, Any]
+    profiles: dict[str, ProfileSpec]
+    arms: tuple[Arm, ...]
+    steps: dict[str, str]
+    description: str = ""
+    metrics: tuple[str, ...] = ()   # columns of its table / panels of its figure
+
+    def arm(self, name: str) -> Arm:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise UserError(f"spec {self.name!r}: no arm {name!r}; arms: "
+                        f"{', '.join(a.name for a in self.arms)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    sweep: str
+    arm: str
+    label: str
+    seed: int
+    profile: str
+    overrides: dict[str, Any]      # full training overrides (spec + profile + arm + seed)
+    evaluate: dict[str, Any]       # evaluation settings
+    config: dict[str, Any]         # resolved training config (plain dict)
+    config_hash: str
+    job_hash: str
+    from_arm: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.arm}/seed{self.seed}"
+
+    def override_list(self) -> list[str]:
+        return [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
+
+
+def _overrides(raw: Any, where: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping):
+        return {str(k): v for k, v in raw.items()}
+    if isinstance(raw, list | tuple):
+        return dict(parse_override(str(x)) for x in raw)
+    raise UserError(f"{where}: overrides must be a mapping or a list of key=value")
+
+
+def _mapping(raw: Any, where: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise UserError(f"{where}: expected a mapping, got {raw!r}")
+    return dict(raw)
+
+
+def _check_keys(d: Mapping, allowed: set[str], where: str) -> None:
+    extra = set(d) - allowed
+    if extra:
+        raise UserError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
+
+
+def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
+    if not isinstance(data, Mapping):
+        raise UserError(f"{path}: a sweep spec is a YAML mapping")
+    _check_keys(data, {"name", "title", "description", "metric", "metrics", "overrides",
+                       "evaluate", "profiles", "arms", "steps"}, path)
+    if not data.get("arms"):
+        raise UserError(f"{path}: a spec needs at least one arm under 'arms:'")
+    arms = []
+    for i, a in enumerate(data["arms"]):
+        where = f"{path}: arms[{i}]"
+        if not isinstance(a, Mapping) or "name" not in a:
+            raise UserError(f"{where}: each arm is a mapping with a 'name'")
+        _check_keys(a, {"name", "label", "overrides", "evaluate", "from", "note", "profiles"},
+                    where)
+        arms.append(Arm(name=str(a["name"]), label=str(a.get("label", a["name"])),
+                        overrides=_overrides(a.get("overrides"), where),
+                        evaluate=_mapping(a.get("evaluate"), where),
+                        from_arm=a.get("from"), note=str(a.get("note", "")),
+                        profiles=tuple(a["profiles"]) if a.get("profiles") else None))
+    names = [a.name for a in arms]
+    if len(set(names)) != len(names):
+        raise UserError(f"{path}: arm names must be unique: {names}")
+    for a in arms:
+        if a.from_arm is not None and a.from_arm not in names:
+            raise UserError(f"{path}: arm {a.name!r} is 'from' unknown arm {a.from_arm!r}")
+        if a.from_arm is not None and a.overrides:
+            raise UserError(f"{path}: arm {a.name!r} is eval-only ('from') and cannot have "
+                            "training overrides; put evaluation settings under 'evaluate'")
+    profiles = {}
+    for pname, p in _mapping(data.get("profiles"), path).items():
+        where = f"{path}: profiles.{pname}"
+        p = _mapping(p, where)
+        _check_keys(p, {"seeds", "overrides", "evaluate", "arms"}, where)
+        seeds = tuple(int(s) for s in p.get("seeds", [0]))
+        if not seeds:
+            raise UserError(f"{where}: needs at least one seed")
+        sub = tuple(p["arms"]) if p.get("arms") else None
+        for n in sub or ():
+            if n not in names:
+                raise UserError(f"{where}: unknown arm {n!r}")
+        profiles[str(pname)] = ProfileSpec(seeds, _overrides(p.get("overrides"), where),
+                                           _mapping(p.get("evaluate"), where), sub)
+    steps = {**DEFAULT_STEPS, **_mapping(data.get("steps"), path)}
+    name = str(data.get("name") or Path(path).stem)
+    return Spec(name=name, title=str(data.get("title", name)), path=path,
+                metric=str(data.get("metric", "")), overrides=_overrides(data.get("overrides"), path),
+                evaluate=_mapping(data.get("evaluate"), path), profiles=profiles,
+                arms=tuple(arms), steps=steps, description=str(data.get("description", "")),
+                metrics=tuple(str(m) for m in data.get("metrics") or ()))
+
+
+def find_spec(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    for cand in (ABLATIONS_DIR / f"{name_or_path}.yaml", Path("ablations") / f"{name_or_path}.yaml"):
+        if cand.exists():
+            return cand
+    raise UserError(f"sweep spec {str(name_or_path)!r} not found; give a YAML path or one of: "
+                    f"{', '.join(s.stem for s in all_spec_paths()) or '(none in ablations/)'}")
+
+
+def load_spec(name_or_path: str | Path) -> Spec:
+    path = find_spec(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({e})") from None
+    return parse_spec(data, str(path))
+
+
+def all_spec_paths() -> list[Path]:
+    root = ABLATIONS_DIR if ABLATIONS_DIR.exists() else Path("ablations")
+    return sorted(root.glob("*.yaml"))
+
+
+def load_callable(ref: str) -> Callable:
+    mod, _, fn = ref.partition(":")
+    if not fn:
+        raise UserError(f"step {ref!r} must look like 'package.module:function'")
+    try:
+        return getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError) as e:
+        raise UserError(f"cannot load step {ref!r}: {e}") from None
+
+
+def _hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _merge(*ds: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for d in ds:
+        out.update(d)
+    return out
+
+
+def expand(spec: Spec, profile: str, resolve: Callable | None = None) -> list[Job]:
+    """The plan: arms x seeds for ``profile``; jobs sharing a training config come after the
+    first one (which trains) so they can reuse its checkpoint."""
+    if profile not in spec.profiles:
+        raise UserError(f"spec {spec.name!r} has no profile {profile!r}; it has: "
+                        f"{', '.join(spec.profiles) or '(none)'}")
+    prof = spec.profiles[profile]
+    resolve = resolve or load_callable(spec.steps["resolve"])
+    arms = [spec.arm(n) for n in prof.arms] if prof.arms else list(spec.arms)
+    arms = [a for a in arms if a.profiles is None or profile in a.profiles]
+    jobs = []
+    for arm in arms:
+        base = spec.arm(arm.from_arm) if arm.from_arm else arm
+        for seed in prof.seeds:
+            ov = _merge(spec.overrides, prof.overrides, base.overrides, {"seed": seed})
+            cfg = resolve(profile, ov)
+            chash = _hash({k: v for k, v in cfg.items() if k != "name"})
+            ev = _merge(spec.evaluate, prof.evaluate, base.evaluate if arm.from_arm else {},
+                        arm.evaluate)
+            jobs.append(Job(sweep=spec.name, arm=arm.name, label=arm.label, seed=seed,
+                            profile=profile, overrides=ov, evaluate=ev, config=cfg,
+                            config_hash=chash, job_hash=_hash({"c": chash, "e": ev}),
+                            from_arm=arm.from_arm))
+    first, later, seen = [], [], set()
+    for j in jobs:
+        (later if j.config_hash in seen else first).append(j)
+        seen.add(j.config_hash)
+    return first + later
+
+
+def describe_plan(spec: Spec, jobs: list[Job]) -> str:
+    lines = [f"sweep {spec.name} ({spec.title}) - profile {jobs[0].profile if jobs else '?'}: "
+             f"{len(jobs)} jobs, {len({j.config_hash for j in jobs})} training configs"]
+    first: dict[str, str] = {}
+    for j in jobs:
+        shared = first.get(j.config_hash)
+        first.setdefault(j.config_hash, j.key)
+        what = f"evaluate checkpoint of {shared}" if shared else "train + evaluate"
+        ov = " ".join(f"{k}={v}" for k, v in j.overrides.items() if k != "seed") or "(profile defaults)"
+        lines.append(f"  {j.key:<32} cfg {j.config_hash} job {j.job_hash}  {what}; {ov}"
+                     + (f"; eval {json.dumps(j.evaluate, sort_keys=True)}" if j.evaluate else ""))
+    return "\n".join(lines)

@@ -1,0 +1,351 @@
+"""The sweep runner: arms x seeds -> papermill train/evaluate notebooks, one MLflow child run each.
+
+State lives in MLflow (one parent run per invocation, one child run per arm x seed) and in
+content-addressed work folders ``runs/work/<config_hash>`` holding checkpoints. Rules:
+- a job whose ``job_hash`` has a FINISHED child run is skipped (idempotent reruns);
+- a job whose training config already produced a checkpoint (``TRAINED.json`` marker) only
+  evaluates it (shared arms across sweeps, eval-only arms);
+- a failing job is recorded FAILED with its executed notebook attached, and the sweep goes on;
+  the next invocation retries it (training resumes from its last checkpoint);
+- Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from inkrepro import tracking
+from inkrepro.experiments.spec import Job, Spec, describe_plan, expand
+
+REPO = Path(__file__).resolve().parents[3]
+NOTEBOOKS = REPO / "notebooks"
+KERNEL = "inkrepro"
+
+
+@dataclasses.dataclass
+class Outcome:
+    job: Job
+    state: str                 # done | skipped | failed | interrupted | not run
+    run_id: str = ""
+    seconds: float = 0.0
+    detail: str = ""
+    metrics: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- kernel + papermill
+
+def ensure_kernel(name: str = KERNEL) -> str:
+    """A Jupyter kernelspec running *this* Python (the venv's), installed at first use under
+    ``sys.prefix/share/jupyter/kernels`` (works from a fresh clone, touches nothing in $HOME)."""
+    d = Path(sys.prefix) / "share" / "jupyter" / "kernels" / name
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=CRITICAL"],
+            "display_name": f"Python ({name})", "language": "python",
+            "metadata": {"debugger": False}}
+    f = d / "kernel.json"
+    try:
+        if not f.exists() or json.loads(f.read_text()).get("argv") != spec["argv"]:
+            d.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_suffix(".tmp")
+            tmp.write_text(json.dumps(spec, indent=1))
+            tmp.replace(f)
+    except OSError:
+        return "python3"  # read-only prefix: jupyter maps "python" to sys.executable
+    return name
+
+
+def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
+                     cwd: Path | None = None) -> Path:
+    """Run ``notebooks/<name>.ipynb`` with papermill into ``out`` (kept even when it fails)."""
+    import logging
+
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
+                            kernel_name=ensure_kernel(), progress_bar=False, log_output=False,
+                            cwd=str(cwd or Path.cwd()))
+    except Exception as e:
+        e._inkrepro_notebook = f"{name}.ipynb"
+        raise
+    return out
+
+
+# ---------------------------------------------------------------- MLflow state
+
+def _q(v: str) -> str:
+    return "'" + str(v).replace("'", "") + "'"
+
+
+def find_finished(job_hash: str) -> dict[str, Any] | None:
+    df = tracking.search_runs(f"tags.job_hash = {_q(job_hash)} and tags.inkrepro_kind = 'job'"
+                              " and attributes.status = 'FINISHED'",
+                              order_by=["attributes.start_time DESC"], max_results=1)
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def work_dir(config_hash: str) -> Path:
+    return tracking.runs_dir() / "work" / config_hash
+
+
+def _read_json(p: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(p: Path, obj: Any) -> None:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(p.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
+    tmp.replace(p)
+
+
+def _numeric(d: dict[str, Any], prefix: str) -> dict[str, float]:
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, bool):
+            v = float(v)
+        if isinstance(v, int | float) and v == v and abs(v) != float("inf"):
+            out[f"{prefix}{k}"] = float(v)
+    return out
+
+
+# ---------------------------------------------------------------- one job
+
+class _JobFailed(Exception):
+    pass
+
+
+def describe_error(e: BaseException) -> str:
+    """One line: for a failed notebook, the kernel's exception (not papermill's banner)."""
+    if hasattr(e, "ename") and hasattr(e, "evalue"):
+        where = getattr(e, "_inkrepro_notebook", "notebook")
+        return f"{where}: {e.ename}: {e.evalue}"[:1000]
+    return f"{type(e).__name__}: {e}".strip()[:1000]
+
+
+def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = False) -> Outcome:
+    """Train (unless its config's checkpoint exists) then evaluate one arm x seed."""
+    if not force:
+        prev = find_finished(job.job_hash)
+        if prev is not None:
+            mets = {k[8:]: v for k, v in prev.items() if k.startswith("metrics.") and v == v}
+            return Outcome(job, "skipped", prev["run_id"], 0.0, "finished earlier", mets)
+    wd = work_dir(job.config_hash)
+    nbdir = tracking.runs_dir() / "notebooks" / job.sweep / job.profile / f"{job.arm}-seed{job.seed}"
+    tags = {"inkrepro_kind": "job", "sweep": job.sweep, "arm": job.arm, "label": job.label,
+            "seed": job.seed, "profile": job.profile, "config_hash": job.config_hash,
+            "job_hash": job.job_hash, "from_arm": job.from_arm or "", "state": "running",
+            "workdir": str(wd)}
+    t0 = time.perf_counter()
+    outcome = Outcome(job, "failed")
+    try:
+        with tracking.run(f"{job.sweep}:{job.key}", parent_run_id=parent_run_id, tags=tags) as r:
+            outcome.run_id = r.info.run_id
+            tracking.log_params({"config": job.config, "evaluate": job.evaluate,
+                                 "overrides": json.dumps(job.overrides, sort_keys=True)})
+            try:
+                metrics = _execute(job, spec, wd, nbdir, r.info.run_id)
+            except KeyboardInterrupt:
+                tracking.set_tags({"state": "interrupted"})
+                _attach(nbdir)
+                raise
+            except Exception as e:  # noqa: BLE001 - one failing arm never stops the others
+                msg = describe_error(e)
+                tracking.set_tags({"state": "failed", "error": msg[:500]})
+                _attach(nbdir)
+                outcome.detail = msg.splitlines()[0][:300] if msg else type(e).__name__
+                raise _JobFailed from e
+            _attach(nbdir)
+            metrics["job_seconds"] = time.perf_counter() - t0
+            metrics["overhead_seconds"] = metrics["job_seconds"] - metrics.get(
+                "train_seconds_this_job", 0.0) - metrics.get("eval_seconds", 0.0)
+            tracking.log_metrics(metrics)
+            tracking.set_tags({"state": "done"})
+            outcome.state, outcome.metrics = "done", metrics
+    except _JobFailed:
+        outcome.state = "failed"
+    except KeyboardInterrupt:
+        outcome.state, outcome.detail = "interrupted", "Ctrl-C"
+        outcome.seconds = time.perf_counter() - t0
+        raise _Interrupted(outcome) from None
+    outcome.seconds = time.perf_counter() - t0
+    return outcome
+
+
+class _Interrupted(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+def _attach(nbdir: Path) -> None:
+    if nbdir.exists():
+        for f in sorted(nbdir.glob("*.ipynb")):
+            tracking.log_artifact(f, "notebooks")
+
+
+def _execute(job: Job, spec: Spec, wd: Path, nbdir: Path, run_id: str) -> dict[str, float]:
+    marker = wd / "TRAINED.json"
+    trained = _read_json(marker)
+    metrics: dict[str, float] = {}
+    if trained is None:
+        res_path = nbdir / "train_result.json"
+        res_path.unlink(missing_ok=True)
+        execute_notebook("train", nbdir / "train.ipynb", {
+            "profile": job.profile, "overrides": job.override_list(), "seed": job.seed,
+            "workdir": str(wd), "parent_run_id": run_id, "result_path": str(res_path),
+            "train_fn": spec.steps["train"]})
+        trained = _read_json(res_path)
+        if trained is None:
+            raise RuntimeError(f"train notebook wrote no result ({res_path})")
+        trained["trained_by_run"] = run_id
+        _write_json(marker, trained)
+        metrics["train_seconds_this_job"] = float(trained.get("seconds", 0.0))
+        tracking.set_tags({"trained": "here"})
+    else:
+        tracking.set_tags({"trained": f"reused:{trained.get('trained_by_run', '?')}"})
+    metrics.update(_numeric(trained.get("metrics", {}), "train/"))
+    metrics["train_seconds"] = float(trained.get("seconds", 0.0))
+    if trained.get("checkpoint"):
+        tracking.set_tags({"checkpoint": trained["checkpoint"]})
+    res_path = nbdir / "evaluate_result.json"
+    res_path.unlink(missing_ok=True)
+    execute_notebook("evaluate", nbdir / "evaluate.ipynb", {
+        "profile": job.profile, "seed": job.seed, "workdir": str(wd),
+        "options": job.evaluate, "parent_run_id": run_id, "result_path": str(res_path),
+        "evaluate_fn": spec.steps["evaluate"]})
+    ev = _read_json(res_path)
+    if ev is None:
+        raise RuntimeError(f"evaluate notebook wrote no result ({res_path})")
+    metrics.update(_numeric(ev.get("metrics", {}), "eval/"))
+    metrics["eval_seconds"] = float(ev.get("seconds", 0.0))
+    return metrics
+
+
+# ---------------------------------------------------------------- the sweep
+
+class _Progress:
+    """tqdm bar over jobs with the running arm's ETA (mean seconds of finished jobs)."""
+
+    def __init__(self, jobs: list[Job], enabled: bool):
+        from tqdm import tqdm
+
+        self.left = defaultdict(int)
+        for j in jobs:
+            self.left[j.arm] += 1
+        self.times: list[float] = []
+        self.bar = tqdm(total=len(jobs), unit="job", disable=not enabled, dynamic_ncols=True,
+                        file=sys.stderr)
+
+    def start(self, job: Job) -> None:
+        mean = sum(self.times) / len(self.times) if self.times else None
+        eta = f"{self.left[job.arm] * mean / 60:.1f} min" if mean else "?"
+        self.bar.set_description(f"{job.key} (arm ETA {eta})")
+
+    def done(self, o: Outcome) -> None:
+        self.left[o.job.arm] -= 1
+        if o.state in ("done", "failed"):
+            self.times.append(o.seconds)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    lines = ["| arm | seed | state | minutes | run | detail |", "|---|---|---|---|---|---|"]
+    for o in outcomes:
+        lines.append(f"| {o.job.arm} | {o.job.seed} | {o.state} | {o.seconds / 60:.2f} | "
+                     f"{o.run_id[:8]} | {o.detail.replace('|', '/')[:120]} |")
+    return "\n".join(lines)
+
+
+def run_sweep(spec: Spec, profile: str, *, jobs: int = 1, dry_run: bool = False,
+              force: bool = False, progress: bool = True, log=print) -> list[Outcome]:
+    """Run every arm x seed of ``spec`` for ``profile``; returns one Outcome per job."""
+    plan = expand(spec, profile)
+    if dry_run:
+        log(describe_plan(spec, plan))
+        for j in plan:
+            prev = find_finished(j.job_hash)
+            trained = (work_dir(j.config_hash) / "TRAINED.json").exists()
+            state = "done (skip)" if prev else ("checkpoint exists: evaluate only" if trained
+                                                else "to run")
+            log(f"  {j.key:<32} {state}")
+        return []
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    outcomes: dict[int, Outcome] = {}
+    bar = _Progress(plan, progress)
+    interrupted = False
+    with tracking.run(f"sweep:{spec.name}:{profile}",
+                      tags={"inkrepro_kind": "sweep", "sweep": spec.name, "profile": profile,
+                            "spec": spec.path}) as parent:
+        pid = parent.info.run_id
+        # Phase 1: jobs that train a new config; phase 2: jobs sharing a config (eval-only).
+        seen: set[str] = set()
+        phases: list[list[int]] = [[], []]
+        for i, j in enumerate(plan):
+            phases[j.config_hash in seen].append(i)
+            seen.add(j.config_hash)
+        try:
+            for phase in phases:
+                if jobs <= 1:
+                    for i in phase:
+                        bar.start(plan[i])
+                        outcomes[i] = run_job(plan[i], spec, pid, force=force)
+                        bar.done(outcomes[i])
+                else:
+                    _parallel(plan, phase, spec, pid, force, jobs, bar, outcomes)
+        except _Interrupted as e:
+            interrupted = True
+            idx = plan.index(e.outcome.job)
+            outcomes[idx] = e.outcome
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+        result = [outcomes.get(i, Outcome(j, "not run", detail="interrupted" if interrupted
+                                          else "")) for i, j in enumerate(plan)]
+        counts = defaultdict(int)
+        for o in result:
+            counts[o.state] += 1
+        tracking.log_metrics({f"jobs_{k.replace(' ', '_')}": v for k, v in counts.items()})
+        tracking.set_tags({"state": "interrupted" if interrupted else "complete"})
+        table = summary_table(result)
+        sdir = tracking.runs_dir() / "sweeps"
+        sdir.mkdir(parents=True, exist_ok=True)
+        spath = sdir / f"{spec.name}-{profile}-{pid[:8]}.md"
+        spath.write_text(f"# sweep {spec.name} ({profile})\n\n{table}\n")
+        tracking.log_artifact(spath, "summary")
+    log(f"\nsweep {spec.name} ({profile}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    log(table)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def _parallel(plan, phase, spec, pid, force, jobs, bar, outcomes) -> None:
+    with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
+        futs = {}
+        for i in phase:
+            bar.start(plan[i])
+            futs[ex.submit(run_job, plan[i], spec, pid, force=force)] = i
+        for f in cf.as_completed(futs):
+            i = futs[f]
+            try:
+                outcomes[i] = f.result()
+            except _Interrupted as e:
+                outcomes[i] = e.outcome
+            bar.done(outcomes[i])
