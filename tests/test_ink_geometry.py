@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from ink_fixtures import random_ink, word_ink
 
+from ink_fixtures import random_ink, word_ink
 from inkrepro.errors import InkError
 from inkrepro.ink import geometry as G
 from inkrepro.ink.core import Ink, Stroke

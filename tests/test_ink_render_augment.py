@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from ink_fixtures import word_ink
 
+from ink_fixtures import word_ink
 from inkrepro.errors import InkError
 from inkrepro.ink import augment, geometry, render
 from inkrepro.ink.augment import AugmentConfig

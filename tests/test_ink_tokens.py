@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from ink_fixtures import random_ink
 
+from ink_fixtures import random_ink
 from inkrepro.errors import InkError
 from inkrepro.ink import geometry, tokens
 from inkrepro.ink.core import Ink

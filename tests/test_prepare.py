@@ -67,12 +67,25 @@ def test_prepare_ink_dataset_keeps_ink(tmp_path):
     assert np.allclose(ex.ink[0].xy, [[1073, 1058], [1072, 1085]])
 
 
+def test_prepared_store_feeds_the_pipeline(tmp_path, monkeypatch):
+    from inkrepro.data import pipeline
+
+    monkeypatch.setenv("INKREPRO_CACHE", str(tmp_path / "cache"))
+    F.make_deepwriting(tmp_path / "dw")
+    prepare.prepare("deepwriting", tmp_path / "dw", progress=False)  # default out: the cache
+    cfg = pipeline.DataConfig(ink_sources=("deepwriting",), ocr_sources=())
+    exs = pipeline.load_examples(cfg, "deepwriting", "train")
+    assert [e.text for e in exs] == ["hi", "x"] and all(e.ink.num_strokes for e in exs)
+
+
 def test_verify_reports_paper_difference(tmp_path, capsys):
     root = tmp_path / "iam"
     F.make_iam(root)
     rep = prepare.verify("iam", root, progress=False)
     assert rep["paper"] == {"split": "test", "paper": 17600, "ours": 1, "difference": -17599,
                             "label": "IAM testset_f, 17.6k words"}
+    assert prepare.verify("iam", root, split="test", progress=False)["counts"] == {"test": 1}
+    assert "paper" not in prepare.verify("iam", root, split="train", progress=False)
     assert run(["data", "verify", "iam", "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "ours 1 vs paper 17600 (difference -17599)" in out
@@ -87,18 +100,22 @@ def test_verify_release_inventory(tmp_path, capsys, monkeypatch):
     rep = json.loads(capsys.readouterr().out)
     assert rep["inventory"]["human_tracings"] == 2 and rep["counts"] == {"test": 9}
     assert rep["skipped"]["mode label disagrees with folder"] == 1
+    assert run(["data", "verify", "inksight-derenderings", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "small-p_IAM/vanilla: 1 (release: 100, difference -99)" in out
+    assert "human tracings: 2 (release: 200, difference -198)" in out
 
 
 def test_cli_prepare_options_strict_and_errors(tmp_path, capsys, monkeypatch):
     root = tmp_path / "iam"
     F.make_iam(root)
     (root / "mine.txt").write_text("a01-000u\n")
-    monkeypatch.setenv("INKREPRO_PREPARED", str(tmp_path / "prep"))
+    monkeypatch.setenv("INKREPRO_CACHE", str(tmp_path / "cache"))
     assert run(["data", "prepare", "iam", "--root", str(root), "--split-list", "validation=mine.txt",
                 "-o", "keep_err=false"]) == 0
     out = capsys.readouterr().out
     assert "validation 2" in out and "segmentation err" in out
-    assert Store(tmp_path / "prep" / "iam").counts() == {"unassigned": 1, "validation": 2}
+    assert Store(tmp_path / "cache" / "prepared" / "iam").counts() == {"unassigned": 1, "validation": 2}
     with pytest.raises(UserError, match="bad record .strict mode.*missing image"):
         run(["data", "prepare", "iam", "--root", str(root), "--strict", "--out", str(tmp_path / "s")])
     with pytest.raises(UserError, match="unknown reader option"):
@@ -115,11 +132,12 @@ def test_data_list_and_sources(tmp_path, capsys, monkeypatch):
     F.make_rimes(tmp_path / "rimes")
     assert run(["data", "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert {"synthetic", "photos", "iam", "imgur5k", "hiertext", "rimes", "icdar15", "deepwriting",
+    assert {"hershey", "kanjivg", "photos", "iam", "imgur5k", "hiertext", "rimes", "icdar15", "deepwriting",
             "iamondb", "vnondb", "scut-couch", "casia-olhwdb", "inksight-derenderings"} <= set(rows)
     assert rows["rimes"]["present"] == "yes" and rows["iam"]["present"] == "no"
     assert "not found" in rows["iam"]["where"]
     assert all(r["licence"] and r["citation"] and r["url"] for r in rows.values())
+    assert rows["hershey"]["present"] == "yes" and rows["hershey"]["kind"] == "synthetic"
     assert run(["data", "list"]) == 0
     assert "get it: https://fki.tic.heia-fr.ch" in capsys.readouterr().out
     with pytest.raises(UserError, match="unknown source"):
@@ -133,3 +151,7 @@ def test_paper_mixture_lists_the_papers_sources():
         for name in paper_mixture.sources_for(role):
             assert sources.get(name).kind == role
     assert {n for n, *_ in paper_mixture.PAPER_EVAL} == {"iam", "imgur5k", "hiertext"}
+    from inkrepro.data.pipeline import DataConfig
+
+    fields = DataConfig.__dataclass_fields__
+    assert all(k in fields for k in paper_mixture.data_overrides())

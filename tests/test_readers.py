@@ -129,6 +129,14 @@ def test_hiertext_filter_options(tmp_path):
         readers.read("hiertext", tmp_path, filters={"colour": "red"})
 
 
+def test_hiertext_wrong_encoding_and_bad_json(tmp_path):
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "test.jsonl").write_bytes('{"annotations": [{"image_id": "caf\u00e9"}]}'.encode("latin-1"))
+    (tmp_path / "gt" / "train.jsonl").write_text('{"image_id": "a", "paragraphs": []}\n{"image_id": ')
+    recs = readers.read("hiertext", tmp_path)
+    assert list(recs) == [] and dict(recs.skipped) == {"text encoding": 1, "malformed JSON": 1}
+
+
 def test_hiertext_layout(tmp_path):
     (tmp_path / "gt").mkdir()
     with pytest.raises(UserError, match="gt/train.jsonl.gz"):
@@ -246,6 +254,11 @@ def test_vnondb_word_and_line_levels(tmp_path):
     assert np.allclose(words["Vi\u1ec7t"].ink.points, [[10, 10], [12, 14], [15, 18], [20, 10], [22, 12]])
     lines = readers.read("vnondb", tmp_path, level="line", split="train")
     assert [e.text for e in lines] == ["Vi\u1ec7t Nam", "\u01a1i"]
+    (tmp_path / "test" / "latin1.inkml").write_bytes(
+        '<ink xmlns="http://www.w3.org/2003/InkML"><annotation type="truth">\u00e9</annotation>'
+        '<trace>1 1</trace></ink>'.encode("latin-1"))
+    recs = readers.read("vnondb", tmp_path, split="test")
+    assert [e.id for e in recs] == ["word_0001/0"] and dict(recs.skipped) == {"text encoding": 1}
 
 
 # --------------------------------------------------------------------------- .pot

@@ -153,3 +153,15 @@ def test_release_inventory_and_layout(tmp_path, monkeypatch):
     assert R.strip_png("hang.png") == "hang" and R.strip_png("png.png") == "png"
     with pytest.raises(UserError, match="_inkml"):
         readers.read("inksight-derenderings", tmp_path / "IAM")
+
+
+def test_release_ink_variants():
+    ink, st = R.ReleaseInk(), R.ReleaseStroke()
+    st.__setstate__({"points": [(1, 2), (3, 4)]})
+    ink.__setstate__({"_strokes": [st]})
+    assert np.allclose(R.release_ink_to_strokes(ink, "x")[0], [[1, 2], [3, 4]])
+    bad = R.ReleaseStroke()
+    bad.__setstate__({"colour": "red"})
+    ink.__setstate__({"_strokes": [bad]})
+    with pytest.raises(Exception, match="stroke without x/y"):
+        R.release_ink_to_strokes(ink, "x")

@@ -122,6 +122,53 @@ def letterbox_ink(ink: Ink, rng: np.random.Generator | None = None,
     return tf.forward(ink), (float(dx), float(dy), float(nw), float(nh))
 
 
+def quantize_flat(pts_Nx2: np.ndarray, lengths: np.ndarray, max_coord: int = FRAME_SIZE) -> Ink:
+    """``geometry.quantize`` on flat arrays (one Ink built at the end): round, clip, drop
+    consecutive duplicates within a stroke and then empty strokes."""
+    q = np.clip(np.rint(pts_Nx2), 0, max_coord)
+    starts = np.zeros(len(q), dtype=bool)
+    bounds = np.cumsum(lengths)[:-1]
+    starts[0:1] = True
+    starts[bounds[bounds < len(q)]] = True
+    keep = starts.copy()
+    keep[1:] |= (q[1:] != q[:-1]).any(axis=1)
+    stroke_of = np.repeat(np.arange(len(lengths)), lengths)
+    new_len = np.bincount(stroke_of[keep], minlength=len(lengths))
+    return Ink.from_arrays(q[keep], new_len[new_len > 0])
+
+
+def resample_quantized(ink: Ink, spacing: float, max_coord: int = FRAME_SIZE) -> Ink:
+    """``quantize(geometry.resample(ink, spacing=spacing))``, vectorised over all strokes:
+    constant arc-length spacing per stroke, first and last points kept."""
+    if not spacing > 0:
+        raise ValueError(f"spacing must be > 0, got {spacing}")
+    pts, lens, _ = ink.to_arrays()
+    lens = lens[lens > 0]
+    if len(pts) == 0:
+        return Ink()
+    sid = np.repeat(np.arange(len(lens)), lens)
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    seg[sid[1:] != sid[:-1]] = 0.0                       # no arc across pen lifts
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    first = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    arc = cum - cum[first][sid]                          # arc length within each stroke
+    total = arc[np.cumsum(lens) - 1]
+    m = np.floor(total / spacing + 1e-9).astype(np.int64) + 1
+    extra = (total - (m - 1) * spacing) > 1e-9 * np.maximum(1.0, total)
+    n_out = m + extra
+    osid = np.repeat(np.arange(len(lens)), n_out)
+    ofirst = np.concatenate([[0], np.cumsum(n_out)[:-1]])
+    k = np.arange(n_out.sum()) - ofirst[osid]
+    at = np.minimum(k * spacing, total[osid])            # the extra sample lands on the end
+    big = float(total.max()) + 2.0 * spacing + 1.0
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = (seg > 0) | (sid[1:] != sid[:-1])         # strictly increasing parameter
+    xp = arc[keep] + sid[keep] * big
+    xq = at + osid * big
+    out = np.stack([np.interp(xq, xp, pts[keep, 0]), np.interp(xq, xp, pts[keep, 1])], 1)
+    return quantize_flat(out, n_out, max_coord)
+
+
 def render_ink_input(ink: Ink, image_size: int, augment: AugmentConfig, rng: np.random.Generator,
                      *, pen_width: float | None = None, rotation_deg: tuple[float, float] = (-8.0, 8.0),
                      p_rotation: float = 0.5, margin: tuple[float, float] = (0.08, 0.3),
@@ -132,27 +179,47 @@ def render_ink_input(ink: Ink, image_size: int, augment: AugmentConfig, rng: np.
     letterboxed with black bars; ``pen_width`` (fraction of the text height) sets the stroke
     width when given, else the augmentation's width range (scaled to ``image_size``).
     """
-    ink = ink.without_time() if ink.has_time else ink
+    ink.validate()
+    pts, lens, _ = ink.to_arrays()
+    keep_lens = lens[lens > 0]
     if p_rotation > 0 and rng.random() < p_rotation:
-        ink = geometry.rotate(ink, float(rng.uniform(*rotation_deg)))
-    ink224, (rx, ry, rw, rh) = letterbox_ink(ink, rng, margin) if letterbox else (
-        geometry.fit_to_frame(ink, FRAME_SIZE, margin=8.0)[0], (0.0, 0.0, 224.0, 224.0))
+        lo, hi = pts.min(0), pts.max(0)
+        m = geometry.rotation(float(rng.uniform(*rotation_deg)), tuple((lo + hi) / 2))
+        pts = pts @ m[:, :2].T + m[:, 2]
+    lo, hi = pts.min(0), pts.max(0)
+    if letterbox:
+        w, h = hi - lo
+        unit = max(h, w / 5.0, 1e-3)
+        pads = rng.uniform(*margin, size=4) * unit
+        left, top = lo[0] - pads[0], lo[1] - pads[1]
+        cw, ch = w + pads[0] + pads[2], h + pads[1] + pads[3]
+        ratio, nw, nh, dx, dy = geometry.letterbox_size(cw, ch, FRAME_SIZE)
+        rx, ry, rw, rh = float(dx), float(dy), float(nw), float(nh)
+    else:
+        inner = FRAME_SIZE - 16.0
+        ratio = min(inner / max(hi[0] - lo[0], 1e-9), inner / max(hi[1] - lo[1], 1e-9))
+        left, top = lo
+        dx = (FRAME_SIZE - (hi[0] - lo[0]) * ratio) / 2
+        dy = (FRAME_SIZE - (hi[1] - lo[1]) * ratio) / 2
+        rx, ry, rw, rh = 0.0, 0.0, float(FRAME_SIZE), float(FRAME_SIZE)
+    p224 = (pts - (left, top)) * ratio + (dx, dy)
     k = image_size / FRAME_SIZE
     cfg = augment.only(p_rotation=0.0, p_scale=0.0)
     if pen_width is not None:
-        _, ymin, _, ymax = ink224.bbox
-        w = float(np.clip(pen_width * max(ymax - ymin, 8.0) * k, 0.7, 12.0 * k + 1))
-        cfg = cfg.only(width=(w, w))
+        # pen_width is relative to the cap height; a word's ink height is ~1.8 cap heights
+        text_h = max(float(p224[:, 1].max() - p224[:, 1].min()), 8.0) / 1.8
+        wpx = float(np.clip(pen_width * text_h * k, 0.7, 8.0 * k + 1))
+        cfg = cfg.only(width=(wpx, wpx))
     elif k != 1.0:
-        lo, hi = augment.width
-        cfg = cfg.only(width=(max(0.7, lo * k), max(0.7, hi * k)))
-    img, _ = render_augmented(ink224.scale(k), image_size, cfg, rng)
+        wlo, whi = augment.width
+        cfg = cfg.only(width=(max(0.7, wlo * k), max(0.7, whi * k)))
+    img, _ = render_augmented(Ink.from_arrays(p224 * k, keep_lens), image_size, cfg, rng)
     if letterbox:
         x0, y0 = int(round(rx * k)), int(round(ry * k))
         x1, y1 = int(round((rx + rw) * k)), int(round((ry + rh) * k))
-        img = img.copy()
+        img = np.array(img)
         img[:y0], img[y1:], img[:, :x0], img[:, x1:] = 0, 0, 0, 0
-    return img, geometry.quantize(ink224)
+    return img, quantize_flat(p224, keep_lens)
 
 
 def letterbox_photo(image: np.ndarray, image_size: int) -> np.ndarray:
@@ -198,7 +265,7 @@ def make_sample(task: str, ex: Example, *, image_size: int = 224,
     if TARGET_HAS_INK[task] and ink is None:
         raise ValueError(f"task {task} needs ink but example {ex.id} has none")
     if ink is not None and target_spacing > 0:
-        ink = geometry.quantize(geometry.resample(ink, spacing=target_spacing))
+        ink = resample_quantized(ink, target_spacing)
     return TaskSample(task, img, prompt_for(task, ex.text, recognition_prompt), ex.text,
                       ink if TARGET_HAS_INK[task] else None, ex.id)
 
@@ -218,9 +285,11 @@ def fit_ink(ink: Ink, budget: int, *, start_spacing: float = 2.0, growth: float 
     """
     if ink_token_count(ink) <= budget:
         return ink, 0
-    spacing = start_spacing
+    # first guess from the arc length: tokens ~ 3 per stroke + 2 per length/spacing
+    room = budget - 3 * ink.num_strokes
+    spacing = max(start_spacing, 2.0 * ink.length / room) if room > 0 else start_spacing
     for step in range(1, max_tries + 1):
-        out = geometry.quantize(geometry.resample(ink, spacing=spacing))
+        out = resample_quantized(ink, spacing)
         if ink_token_count(out) <= budget:
             return out, step
         spacing *= growth

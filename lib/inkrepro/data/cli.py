@@ -68,7 +68,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     root = sources.resolve_root(args.name, args.root)
     report = _call(prepare.prepare, args.name, _options(args), root=root, out=args.out,
-                   strict=args.strict, shard_size=args.shard_size, force=args.force)
+                   strict=args.strict, shard_size=args.shard_size, force=args.force, split=args.split)
     print(json.dumps(report, indent=1, default=str) if args.json else prepare.format_report(report))
     return 0
 
@@ -77,7 +77,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from inkrepro.data import prepare, sources
 
     root = sources.resolve_root(args.name, args.root)
-    report = _call(prepare.verify, args.name, _options(args), root=root)
+    report = _call(prepare.verify, args.name, _options(args), root=root, split=args.split)
     print(json.dumps(report, indent=1, default=str) if args.json else prepare.format_report(report))
     return 0
 
@@ -89,6 +89,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="id list for a split, e.g. test=testset_f.txt (repeatable)")
     p.add_argument("--option", "-o", action="append", metavar="KEY=VALUE",
                    help="reader option, e.g. level=line or filters.handwritten=false (repeatable)")
+    p.add_argument("--split", help="only this split (train, validation, test, unassigned)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -100,7 +101,8 @@ def register(subparsers) -> None:
     pl.set_defaults(func=cmd_list)
     pp = sub.add_parser("prepare", help="convert a dataset into the prepared shard store")
     _common(pp)
-    pp.add_argument("--out", help="store folder (default: $INKREPRO_PREPARED/<name>, else prepared/<name>)")
+    pp.add_argument("--out", help="store folder (default: $INKREPRO_CACHE/prepared/<name>, "
+                    "runs/cache/prepared/<name> without it: where the training pipeline looks)")
     pp.add_argument("--strict", action="store_true", help="stop at the first bad record")
     pp.add_argument("--shard-size", type=int, default=1000)
     pp.add_argument("--force", action="store_true", help="discard an existing preparation in --out")

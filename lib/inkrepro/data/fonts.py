@@ -41,6 +41,12 @@ class Glyph:
     advance: float
     left: float = 0.0
 
+    @property
+    def ink_extent(self) -> tuple[float, float]:
+        """(xmin, xmax) of the glyph's strokes."""
+        xs = np.concatenate([s[:, 0] for s in self.strokes]) if self.strokes else np.zeros(1)
+        return float(xs.min()), float(xs.max())
+
 
 @lru_cache(maxsize=16)
 def hershey_face(name: str) -> dict[str, Glyph]:
@@ -64,6 +70,7 @@ def hershey_face(name: str) -> dict[str, Glyph]:
 
 # ----------------------------------------------------------------------------- KanjiVG
 
+@lru_cache(maxsize=1)
 def kanjivg_dir() -> Path:
     """The ``kanji/`` folder the kanjivg wheel installs into site-packages."""
     cands = [Path(sysconfig.get_paths()["purelib"]) / "kanji"]
@@ -205,6 +212,7 @@ def kanjivg_chars() -> frozenset[str]:
 
 # ----------------------------------------------------------------------------- TTF fonts
 
+@lru_cache(maxsize=1)
 def ttf_fonts() -> list[Path]:
     """Outline fonts for the photo stand-in: matplotlib's DejaVu (+ system DejaVu/Liberation)."""
     import matplotlib

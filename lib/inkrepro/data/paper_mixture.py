@@ -31,3 +31,9 @@ PAPER_EVAL_SIZES = MappingProxyType({src: (split, n, label) for src, split, _, n
 
 def sources_for(role: str) -> tuple[str, ...]:
     return PAPER_SOURCES[role]
+
+
+def data_overrides() -> dict[str, tuple[str, ...]]:
+    """DataConfig fields for the ``paper`` profile: the OCR task reads the OCR sources, the ink
+    tasks the digital-ink sources (each a prepared store, `inkrepro data prepare NAME`)."""
+    return {"ocr_sources": PAPER_SOURCES["ocr"], "ink_sources": PAPER_SOURCES["ink"]}

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from inkrepro.data import fonts
 from inkrepro.data.schema import SPLITS, Example
 
+GENERATOR_VERSION = 1  # bump when generated photos change (part of the corpus cache key)
 PHOTO_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 
 
@@ -156,13 +157,14 @@ def render_photo(text: str, cfg: PhotoConfig, rng: np.random.Generator) -> tuple
     return np.asarray(Image.open(buf).convert("RGB")).copy(), fp.stem
 
 
-def generate(cfg: PhotoConfig, split: str, n: int, *, progress=None) -> list[Example]:
-    rng = np.random.default_rng([cfg.seed, 3, SPLITS.index(split)])
+def generate(cfg: PhotoConfig, split: str, n: int, *, offset: int = 0, progress=None) -> list[Example]:
+    """``n`` photos of ``split`` numbered from ``offset`` (deterministic per chunk)."""
+    rng = np.random.default_rng([cfg.seed, 3, SPLITS.index(split), offset])
     out = []
     for i in range(n):
         text, lang = sample_text(cfg, rng)
         img, font = render_photo(text, cfg, rng)
-        out.append(Example(id=f"photos-{split}-{i:06d}", source="photos", split=split, kind="ocr",
+        out.append(Example(id=f"photos-{split}-{offset + i:06d}", source="photos", split=split, kind="ocr",
                            text=text, image=img, writer=font, language=lang, script="Latin",
                            meta={"font": font, "synthetic": True}))
         if progress is not None:

@@ -35,10 +35,9 @@ import numpy as np
 from inkrepro import configlib, tasks
 from inkrepro.data import photos as photo_gen
 from inkrepro.data import synthetic
-from inkrepro.data.schema import SPLITS, Example
-from inkrepro.data.store import Store
+from inkrepro.data.schema import Example
+from inkrepro.data.store import ExampleSource, Store
 from inkrepro.errors import UserError
-from inkrepro.ink import geometry
 from inkrepro.ink.augment import AugmentConfig
 from inkrepro.ink.core import Ink
 from inkrepro.text import Vocabulary
@@ -103,8 +102,62 @@ def source_config(cfg: DataConfig, source: str):
     raise ValueError(f"{source!r} is not a synthetic source")
 
 
+CHUNK = 500  # examples per generated shard (part of the cache key: chunks are seeded)
+
+
+def _generate_parallel(st: Store, source: str, scfg, todo, workers: int, bar) -> None:
+    """Generate chunks in ``workers`` fresh interpreters (``python -m inkrepro.data._genworker``)."""
+    import json
+    import subprocess
+    import sys
+    import threading
+
+    jobs = [[f"{split}-{off // CHUNK:05d}", split, off, n] for split, off, n in todo]
+    procs = []
+    for w in range(workers):
+        spec = {"root": str(st.root), "source": source, "config": configlib.to_dict(scfg),
+                "jobs": jobs[w::workers]}
+        if not spec["jobs"]:
+            continue
+        p = subprocess.Popen([sys.executable, "-m", "inkrepro.data._genworker"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdin.write(json.dumps(spec))
+        p.stdin.close()
+        procs.append(p)
+
+    def follow(p):
+        for line in p.stdout:
+            if line.strip().isdigit():
+                bar.update(int(line))
+
+    threads = [threading.Thread(target=follow, args=(p,), daemon=True) for p in procs]
+    for t in threads:
+        t.start()
+    errors = [p.stderr.read() for p in procs]
+    for p, t in zip(procs, threads):
+        p.wait()
+        t.join()
+    bad = [e for p, e in zip(procs, errors) if p.returncode != 0]
+    if bad:
+        raise RuntimeError(f"corpus generation worker failed:\n{bad[0][-2000:]}")
+
+
+def _workers(n_jobs: int, n_examples: int) -> int:
+    """Processes for generation: one for small corpora (process start-up costs seconds)."""
+    env = os.environ.get("INKREPRO_GEN_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(n_jobs, os.cpu_count() or 1, 8)) if n_examples >= 1500 else 1
+
+
 def corpus_store(cfg: DataConfig, source: str) -> Store:
-    """Generate (once, cached) and return the Store of a source."""
+    """Generate (once, cached; resumable by shard) and return the Store of a source.
+
+    Generation runs in chunks of CHUNK examples, each seeded by (seed, split, offset), in
+    parallel processes when there are several chunks (``INKREPRO_GEN_WORKERS`` overrides
+    the worker count); the result does not depend on the worker count.
+    """
     if source not in SYNTHETIC_SOURCES:
         root = prepared_dir(cfg, source)
         st = Store(root)
@@ -113,21 +166,28 @@ def corpus_store(cfg: DataConfig, source: str) -> Store:
                             f"run `inkrepro data prepare {source}` or drop it from data sources")
         return st
     scfg = source_config(cfg, source)
-    key = {"source": source, "config": configlib.to_dict(scfg), "sizes": cfg.sizes(), "v": 1}
+    version = photo_gen.GENERATOR_VERSION if source == "photos" else synthetic.GENERATOR_VERSION
+    key = {"source": source, "config": configlib.to_dict(scfg), "sizes": cfg.sizes(),
+           "chunk": CHUNK, "generator_version": version}
     st = Store(cache_dir() / "corpora" / f"{source}-{configlib.config_hash(key)}")
-    if all(st.has_shard(s) for s in SPLITS):
+    if (st.root / "store.json").is_file():
         return st
+    jobs = [(split, off, min(CHUNK, n - off)) for split, n in cfg.sizes().items()
+            for off in range(0, n, CHUNK)]
+    todo = [j for j in jobs if not st.has_shard(f"{j[0]}-{j[1] // CHUNK:05d}")]
     from tqdm.auto import tqdm
 
-    gen = photo_gen.generate if source == "photos" else synthetic.generate
-    total = sum(cfg.sizes().values())
-    with tqdm(total=total, desc=f"generating {source}", unit="ex", leave=False,
-              disable=os.environ.get("INKREPRO_NO_PROGRESS") == "1") as bar:
-        for split, n in cfg.sizes().items():
-            if not st.has_shard(split):
-                st.write_shard(split, gen(scfg, split, n, progress=bar))
-            else:
-                bar.update(n)
+    total = sum(j[2] for j in jobs)
+    with tqdm(total=total, initial=total - sum(j[2] for j in todo), desc=f"generating {source}",
+              unit="ex", leave=False, disable=os.environ.get("INKREPRO_NO_PROGRESS") == "1") as bar:
+        workers = _workers(len(todo), sum(j[2] for j in todo))
+        if workers > 1:
+            _generate_parallel(st, source, scfg, todo, workers, bar)
+        else:
+            for split, off, n in todo:
+                gen = photo_gen.generate if source == "photos" else synthetic.generate
+                st.write_shard(f"{split}-{off // CHUNK:05d}",
+                               gen(scfg, split, n, offset=off, progress=bar))
     notice = photo_gen.NOTICE if source == "photos" else synthetic.attribution(scfg)
     (st.root / "ATTRIBUTION.txt").write_text(notice)
     st.write_meta({**key, "counts": st.counts(), "attribution": "ATTRIBUTION.txt"})
@@ -140,8 +200,18 @@ def _load_split(root: str, split: str) -> tuple[Example, ...]:
 
 
 def load_examples(cfg: DataConfig, source: str, split: str) -> tuple[Example, ...]:
-    """All examples of one source and split (cached in memory per process)."""
+    """All examples of one source and split, decoded (cached in memory per process)."""
     return _load_split(str(corpus_store(cfg, source).root), split)
+
+
+@lru_cache(maxsize=64)
+def _source(root: str, split: str) -> ExampleSource:
+    return ExampleSource(root, split)
+
+
+def example_source(cfg: DataConfig, source: str, split: str) -> ExampleSource:
+    """Lazily decoded random-access source of one source and split (for grain)."""
+    return _source(str(corpus_store(cfg, source).root), split)
 
 
 # ----------------------------------------------------------------------------- vocabulary
@@ -150,7 +220,7 @@ def vocab_texts(cfg: DataConfig) -> list[str]:
     texts = [tasks.PROMPTS[t].format(text="") for t in tasks.TASK_NAMES] + [cfg.recognition_prompt]
     texts = texts * 20
     for src in cfg.ink_sources + cfg.ocr_sources:
-        texts += [ex.text for ex in load_examples(cfg, src, "train") if ex.text]
+        texts += [t for t in example_source(cfg, src, "train").column("text") if t]
     return texts
 
 
@@ -217,11 +287,11 @@ def make_train_dataset(cfg: DataConfig, vocab: Vocabulary, seed: int = 0, split:
     for task, weight in mix.items():
         parts, pw = [], []
         for src in task_sources(cfg, task):
-            exs = load_examples(cfg, src, split)
-            if not exs:
+            exs = example_source(cfg, src, split)
+            if not len(exs):
                 raise UserError(f"source {src!r} has no {split} examples for task {task}")
             s = np.random.SeedSequence([seed, _stable(task), _stable(src)]).generate_state(2)
-            ds = (grain.MapDataset.source(list(exs)).shuffle(seed=int(s[0])).repeat()
+            ds = (grain.MapDataset.source(exs).shuffle(seed=int(s[0])).repeat()
                   .random_map(_featurizer(cfg, vocab, task), seed=int(s[1])))
             parts.append(ds)
             pw.append(float(cfg.source_weights.get(src, 1.0)))

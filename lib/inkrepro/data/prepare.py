@@ -27,18 +27,27 @@ PREPARE_VERSION = 1
 
 
 def default_out(name: str) -> Path:
-    return Path(os.environ.get("INKREPRO_PREPARED", "prepared")).expanduser() / name
+    """Where the training pipeline looks by default (DataConfig.prepared_root empty):
+    ``$INKREPRO_CACHE/prepared/<name>``, ``runs/cache/prepared/<name>`` without the variable."""
+    return Path(os.environ.get("INKREPRO_CACHE", "runs/cache")).expanduser().resolve() / "prepared" / name
 
 
-def _options_key(name: str, options: dict[str, Any], shard_size: int) -> str:
-    blob = json.dumps({"name": name, "options": options, "shard_size": shard_size,
+def _no_bar(progress: bool | None) -> bool | None:
+    """tqdm's disable: explicit choice, else off with INKREPRO_NO_PROGRESS=1, else auto (TTY)."""
+    if progress is not None:
+        return not progress
+    return True if os.environ.get("INKREPRO_NO_PROGRESS") == "1" else None
+
+
+def _options_key(name: str, options: dict[str, Any], shard_size: int, split: str | None) -> str:
+    blob = json.dumps({"name": name, "options": options, "shard_size": shard_size, "split": split,
                        "version": PREPARE_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def prepare(name: str, root: str | Path, out: str | Path | None = None, *, strict: bool = False,
             shard_size: int = 1000, force: bool = False, progress: bool | None = None,
-            options: dict[str, Any] | None = None) -> dict[str, Any]:
+            options: dict[str, Any] | None = None, split: str | None = None) -> dict[str, Any]:
     from tqdm import tqdm
 
     from inkrepro.data.store import Store
@@ -47,7 +56,7 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
     mod = readers.get(name)
     out = Path(out) if out else default_out(name)
     store = Store(out)
-    key = _options_key(name, options, shard_size)
+    key = _options_key(name, options, shard_size, split)
     meta = store.read_meta()
     if meta and meta.get("prepare_key") != key:
         if not force:
@@ -60,7 +69,7 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
     if meta.get("complete"):
         return {**meta["report"], "already_prepared": True}
 
-    records = mod.read(root, strict=strict, **options)
+    records = mod.read(root, split=split, strict=strict, **options)
     src = mod.SOURCE
     store.write_meta({"source": src.name, "licence": src.licence, "citation": src.citation,
                       "url": src.url, "options": options, "prepare_key": key, "complete": False})
@@ -83,8 +92,7 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
             written += 1
 
     n = 0
-    for ex in tqdm(records, desc=f"prepare {name}", unit="rec", leave=False,
-                   disable=None if progress is None else not progress):
+    for ex in tqdm(records, desc=f"prepare {name}", unit="rec", leave=False, disable=_no_bar(progress)):
         buffers.setdefault(ex.split, []).append(ex)
         n += 1
         if len(buffers[ex.split]) >= shard_size:
@@ -102,20 +110,19 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
 
 
 def verify(name: str, root: str | Path, *, options: dict[str, Any] | None = None,
-           progress: bool | None = None) -> dict[str, Any]:
+           progress: bool | None = None, split: str | None = None) -> dict[str, Any]:
     """Counts per split, skips and drops by reason, and the difference to the paper's sizes."""
     from tqdm import tqdm
 
     mod = readers.get(name)
-    records = mod.read(root, **(options or {}))
-    for _ in tqdm(records, desc=f"verify {name}", unit="rec", leave=False,
-                  disable=None if progress is None else not progress):
+    records = mod.read(root, split=split, **(options or {}))
+    for _ in tqdm(records, desc=f"verify {name}", unit="rec", leave=False, disable=_no_bar(progress)):
         pass
     report = records.report()
-    if name in PAPER_EVAL_SIZES:
-        split, paper_n, label = PAPER_EVAL_SIZES[name]
-        ours = report["counts"].get(split, 0)
-        report["paper"] = {"split": split, "paper": paper_n, "ours": ours, "difference": ours - paper_n,
+    if name in PAPER_EVAL_SIZES and split in (None, PAPER_EVAL_SIZES[name][0]):
+        eval_split, paper_n, label = PAPER_EVAL_SIZES[name]
+        ours = report["counts"].get(eval_split, 0)
+        report["paper"] = {"split": eval_split, "paper": paper_n, "ours": ours, "difference": ours - paper_n,
                            "label": label}
     if hasattr(mod, "inventory"):
         report["inventory"] = mod.inventory(Path(root))
@@ -141,12 +148,20 @@ def format_report(report: dict[str, Any]) -> str:
                      f"(difference {p['difference']:+d})")
     inv = report.get("inventory")
     if inv:
-        lines.append("images: " + ", ".join(f"{k} {v}" for k, v in inv["images"].items()))
+        exp = inv.get("expected", {})
+
+        def vs(n, key):
+            e = exp.get(key)
+            return f"{n}" if e is None else f"{n} (release: {e}, difference {n - e:+d})"
+
+        lines.append("images per dataset:")
+        for k, v in inv["images"].items():
+            lines.append(f"  {k}: {vs(v, 'images_per_dataset')}")
         lines.append("InkML files per model and mode:")
         for k, v in inv["inkml"].items():
-            lines.append(f"  {v:6d}  {k}")
+            lines.append(f"  {k}: {vs(v, 'inkml_per_folder')}")
         ht = inv.get("human_tracings")
-        lines.append(f"human tracings: {'absent' if ht is None else ht}")
+        lines.append(f"human tracings: {'absent' if ht is None else vs(ht, 'human_tracings')}")
     if "shards_written" in report:
         lines.append(f"shards: {report['shards_written']} written, {report['shards_reused']} already "
                      f"there; {report['examples']} examples in {report['seconds']} s -> {report['out']}")

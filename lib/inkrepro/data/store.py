@@ -175,3 +175,67 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self.root}, shards={len(self.shards())})"
+
+
+class ExampleSource:
+    """Random-access, lazily decoded view of a Store (optionally one split): a grain data
+    source (``len``, ``[i]`` -> Example). Columns are held as flat numpy arrays + offsets and
+    compact Arrow binaries; images and ink are decoded on access."""
+
+    _STR = ("id", "source", "split", "kind", "text", "writer", "language", "script", "meta",
+            "image_format")
+
+    def __init__(self, store: Store | str | Path, split: str | None = None):
+        store = store if isinstance(store, Store) else Store(store)
+        tables = []
+        for name in store.shards():
+            t = pq.read_table(store.shard_path(name))
+            if split is not None:
+                t = t.filter(pc.equal(t["split"], split))
+            tables.append(t)
+        table = pa.concat_tables(tables).combine_chunks() if tables else SCHEMA.empty_table()
+        self.split = split
+        self._n = table.num_rows
+        self._str = {k: table[k].to_pylist() for k in self._STR}
+        self._has_ink = np.asarray(table["has_ink"].to_pylist(), dtype=bool)
+        self._image = table["image"].combine_chunks() if self._n else None
+        self._lists = {}
+        for k, dtype in (("points", np.float64), ("stroke_lengths", np.int64), ("t", np.float64)):
+            col = table[k].combine_chunks() if self._n else None
+            if col is None:
+                self._lists[k] = (np.zeros(0, dtype), np.zeros(1, np.int64), np.zeros(0, bool))
+                continue
+            vals = col.values.to_numpy(zero_copy_only=False).astype(dtype)
+            offs = col.offsets.to_numpy().astype(np.int64)
+            valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            self._lists[k] = (vals, offs, valid)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _list(self, k: str, i: int) -> np.ndarray | None:
+        vals, offs, valid = self._lists[k]
+        return vals[offs[i]:offs[i + 1]] if valid[i] else None
+
+    def __getitem__(self, i: int) -> Example:
+        n = self._n
+        if not -n <= i < n:
+            raise IndexError(i)
+        i = int(i) % n
+        s = {k: v[i] for k, v in self._str.items()}
+        ink = None
+        if self._has_ink[i]:
+            ink = Ink.from_arrays(self._list("points", i).reshape(-1, 2),
+                                  self._list("stroke_lengths", i), self._list("t", i))
+        data = self._image[i].as_py() if self._image is not None else None
+        return Example(id=s["id"], source=s["source"], split=s["split"], kind=s["kind"],
+                       text=s["text"] or "", ink=ink,
+                       image=None if data is None else decode_image(data),
+                       writer=s["writer"] or "", language=s["language"] or "",
+                       script=s["script"] or "", meta=json.loads(s["meta"]) if s["meta"] else {})
+
+    def column(self, name: str) -> list:
+        return list(self._str[name])
+
+    def __repr__(self) -> str:
+        return f"ExampleSource(rows={len(self)}, split={self.split})"

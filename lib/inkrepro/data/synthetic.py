@@ -19,9 +19,9 @@ import numpy as np
 
 from inkrepro.data import fonts
 from inkrepro.data.schema import SPLITS, Example
-from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink, Stroke
 
+GENERATOR_VERSION = 3  # bump when generated data changes (part of the corpus cache key)
 LATIN_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 CJK_LANGUAGES = ("ja", "zh")
 
@@ -59,7 +59,8 @@ class Writer:
     angle: float          # habitual baseline angle (degrees)
     pen_width: float      # stroke width as a fraction of the cap height
     speed: float          # straight-line pen speed (cap heights per second)
-    join_prob: float      # chance that a natural cursive join is written joined
+    join_prob: float      # chance that a cursive join (gap < join_dist) is written joined
+    join_dist: float      # largest gap (cap heights) a cursive writer bridges without lifting
     delay_dots: float     # chance that i-dots / t-crosses are written after the word
     glyph_var: float      # per-glyph size variability
     elastic: float        # elastic distortion amplitude (cap heights)
@@ -82,9 +83,10 @@ def sample_writer(index: int, cfg: SyntheticInkConfig, rng: np.random.Generator)
         baseline_amp=float(rng.uniform(0.0, 0.08)),
         baseline_freq=float(rng.uniform(0.05, 0.25)),
         angle=float(rng.normal(0.0, 2.0)),
-        pen_width=float(rng.uniform(0.05, 0.12)),
+        pen_width=float(rng.uniform(0.03, 0.09)),
         speed=float(rng.uniform(6.0, 14.0)),
         join_prob=float(rng.uniform(0.7, 1.0)) if cursive else 0.0,
+        join_dist=float(rng.uniform(0.2, 0.45)),
         delay_dots=float(rng.uniform(0.0, 1.0)),
         glyph_var=float(rng.uniform(0.02, 0.08)),
         elastic=float(rng.uniform(0.01, 0.04)),
@@ -123,10 +125,11 @@ def word_list(language: str, n: int, charset: frozenset[str], min_chars: int,
     """Frequent words of ``language`` (wordfreq, offline) writable with ``charset``."""
     import wordfreq
 
-    out = []
+    out, seen = [], set()
     for w in wordfreq.top_n_list(language, n * 3):
-        if min_chars <= len(w) <= max_chars and all(c in charset for c in w) and w not in out:
+        if min_chars <= len(w) <= max_chars and w not in seen and all(c in charset for c in w):
             out.append(w)
+            seen.add(w)
             if len(out) >= n:
                 break
     if language in CJK_LANGUAGES and len(out) < n:  # add single characters too
@@ -169,37 +172,38 @@ def layout(text: str, w: Writer, rng: np.random.Generator) -> list[np.ndarray]:
     """Glyph strokes placed along a line in cap-height units (baseline 0, y down), in
     writing order: cursive joins merged, delayed dots/crosses moved to the end."""
     face_joins = fonts.HERSHEY_FACES.get(w.face, ("print", False))[1]
-    advance_scale = 0.8 if w.face == "kanjivg" else 1.0 if face_joins else 0.72
+    bearing = 0.1 if w.face == "kanjivg" else 0.08   # side bearing of print glyphs (cap heights)
     strokes: list[np.ndarray] = []
     delayed: list[np.ndarray] = []
-    x = 0.0         # pen cursor with the writer's style
-    nx = 0.0        # cursor in the face's own metrics (to find the face's natural joins)
-    prev_end = None  # face-native end of the previous glyph's last stroke
+    x = 0.0
+    after_space = True
     for ch in text:
         g = _glyph(w.face, ch)
         if g is None or ch == " ":
             x += 0.5 * w.width
-            nx += 0.5
-            prev_end = None
+            after_space = True
             continue
         s = 1.0 + rng.normal(0, w.glyph_var)
         sx = s * w.width
         oy = rng.normal(0, w.glyph_var * 0.3)
+        native = face_joins and ch.isalpha()   # cursive letters keep the face's metrics
+        lo, hi = g.ink_extent
+        shift = x if native else x - lo * sx + bearing
         for k, p in enumerate(g.strokes):
-            q = p * (sx, s) + (x, oy)
-            joined = (k == 0 and face_joins and prev_end is not None and bool(strokes)
-                      and np.hypot(*(p[0] + (nx, 0.0) - prev_end)) < 0.06
-                      and rng.random() < w.join_prob)
+            q = p * (sx, s) + (shift, oy)
             short = k > 0 and len(p) > 1 and np.hypot(*np.diff(p, axis=0).T).sum() < 0.5
-            if joined:
-                strokes[-1] = np.concatenate([strokes[-1], q[1:] if len(q) > 1 else q])
-            elif short and face_joins and rng.random() < w.delay_dots:
-                delayed.append(q)
+            if short and face_joins and rng.random() < w.delay_dots:
+                delayed.append(q)       # i-dots and t-crosses after the word
+                continue
+            joined = (face_joins and not short and not after_space and bool(strokes)
+                      and np.hypot(*(q[0] - strokes[-1][-1])) < w.join_dist
+                      and rng.random() < w.join_prob)
+            if joined:   # pen stays down: a connecting (or retracing) segment
+                strokes[-1] = np.concatenate([strokes[-1], q])
             else:
                 strokes.append(q)
-        prev_end = g.strokes[-1][-1] + (nx, 0.0) if g.strokes else None
-        x += g.advance * advance_scale * sx + w.spacing
-        nx += g.advance
+            after_space = False
+        x += (g.advance * sx if native else (hi - lo) * sx + 2 * bearing) + w.spacing
     return strokes + delayed
 
 
@@ -268,7 +272,7 @@ def pen_times(strokes: list[np.ndarray], w: Writer, rng: np.random.Generator) ->
         kappa = np.concatenate([[0.0], turn / dsm, [0.0]])  # per vertex, 1/unit
         kappa = np.convolve(kappa, np.ones(3) / 3, mode="same")
         radius = 1.0 / np.maximum(kappa, 1e-6)
-        v = vmax * np.minimum(1.0, (radius / (0.35 * h)) ** (1.0 / 3.0))
+        v = vmax * np.minimum(1.0, (radius / (0.6 * h)) ** (1.0 / 3.0))
         s = np.concatenate([[0.0], np.cumsum(ds)])
         ramp = 0.25 * h
         v *= 0.25 + 0.75 * np.minimum(1.0, s / ramp)
@@ -281,29 +285,42 @@ def pen_times(strokes: list[np.ndarray], w: Writer, rng: np.random.Generator) ->
     return times
 
 
+def _resample_time(p: np.ndarray, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Constant-rate samples of one stroke (first and last points kept), as
+    ``geometry.resample(..., dt=dt)``."""
+    if len(p) < 2 or t[-1] <= t[0]:
+        return p[:1], t[:1]
+    keep = np.concatenate([[True], np.diff(t) > 0])
+    p, t = p[keep], t[keep]
+    at = t[0] + np.arange(int(np.floor((t[-1] - t[0]) / dt + 1e-9)) + 1) * dt
+    if t[-1] - at[-1] > 1e-9:
+        at = np.append(at, t[-1])
+    return np.stack([np.interp(at, t, p[:, 0]), np.interp(at, t, p[:, 1])], 1), at
+
+
 def write_word(text: str, w: Writer, rng: np.random.Generator, sample_rate_hz: float = 100.0) -> Ink:
     """One handwritten sample of ``text`` by writer ``w`` (ink units, y down, with time)."""
     strokes = style_strokes(layout(text, w, rng), w, rng)
     strokes = [_densify(p, 0.02 * w.height) for p in strokes if len(p)]
     times = pen_times(strokes, w, rng)
-    ink = Ink(tuple(Stroke(p[:, 0], p[:, 1], t) for p, t in zip(strokes, times)))
-    ink = geometry.resample(ink, dt=1.0 / sample_rate_hz)
     noise = w.jitter * w.height
     out = []
-    for s in ink.strokes:
-        jit = rng.normal(0, noise, (len(s), 2))
-        if len(s) > 3:  # tremor is smooth-ish
-            jit = (jit + np.roll(jit, 1, 0) + np.roll(jit, -1, 0)) / 2.0
-        out.append(Stroke(s.x + jit[:, 0], s.y + jit[:, 1], s.t))
-    ink = Ink(tuple(out))
-    xmin, ymin, _, _ = ink.bbox
-    return ink.translate(-xmin, -ymin)
+    for p, t in zip(strokes, times):
+        q, tq = _resample_time(p, t, 1.0 / sample_rate_hz)
+        jit = rng.normal(0, noise, q.shape)
+        if len(q) > 3:  # tremor is smooth-ish
+            jit[1:-1] = (jit[:-2] + jit[1:-1] + jit[2:]) / 2.0
+        out.append((q + jit, tq))
+    lo = np.min([q.min(0) for q, _ in out], axis=0)
+    return Ink(tuple(Stroke(q[:, 0] - lo[0], q[:, 1] - lo[1], tq) for q, tq in out))
 
 
-def generate(cfg: SyntheticInkConfig, split: str, n: int, *, progress=None) -> list[Example]:
-    """``n`` examples of ``split`` (deterministic in cfg.seed and split)."""
+def generate(cfg: SyntheticInkConfig, split: str, n: int, *, offset: int = 0,
+             progress=None) -> list[Example]:
+    """``n`` examples of ``split``, numbered from ``offset`` (deterministic in cfg.seed,
+    split and offset, so corpora can be generated in independent chunks)."""
     writers = writers_by_split(cfg)[split]
-    rng = np.random.default_rng([cfg.seed, 2, SPLITS.index(split)])
+    rng = np.random.default_rng([cfg.seed, 2, SPLITS.index(split), offset])
     script = "Latin" if cfg.glyphs == "hershey" else "CJK"
     out = []
     for i in range(n):
@@ -315,7 +332,7 @@ def generate(cfg: SyntheticInkConfig, split: str, n: int, *, progress=None) -> l
         if cfg.glyphs == "kanjivg":
             script = "Hani" if lang == "zh" else "Jpan"
         out.append(Example(
-            id=f"{cfg.glyphs}-{split}-{i:06d}", source=cfg.glyphs, split=split, kind="ink",
+            id=f"{cfg.glyphs}-{split}-{offset + i:06d}", source=cfg.glyphs, split=split, kind="ink",
             text=text, ink=ink, writer=w.id, language=lang, script=script,
             meta={"face": w.face, "pen_width": round(w.pen_width, 4),
                   "sample_rate_hz": cfg.sample_rate_hz, "synthetic": True}))

@@ -14,27 +14,41 @@ from inkrepro.experiments import results, spec, sweep
 def build_results(profile: str, out: str | Path | None = None, *, only=None,
                   notebooks: bool = True, parent_run_id: str | None = None,
                   log=print) -> dict[str, str]:
-    """Run every results builder (as its notebook, by default); returns {name: failure}."""
+    """Run every results builder (as its notebook, by default); returns {name: failure}.
+
+    One MLflow run ``results-build`` holds the executed notebooks and the index; each builder
+    logs its tables and figures to its own child run."""
     rdir = results.results_dir_for(profile, out).resolve()
     rdir.mkdir(parents=True, exist_ok=True)
-    names = list(only or results.BUILDERS)
+    names = list(only or results.ORDER)
     failures: dict[str, str] = {}
     nbout = tracking.runs_dir() / "results_notebooks" / profile
-    for name in names:
-        t0 = time.perf_counter()
-        try:
-            if notebooks:
-                sweep.execute_notebook(name, nbout / f"{name}.ipynb", {
-                    "profile": profile, "results_dir": str(rdir),
-                    "parent_run_id": parent_run_id or ""})
-            else:
-                results.build(name, profile=profile, results_dir=rdir, parent_run_id=parent_run_id)
-            log(f"results: {name} ({time.perf_counter() - t0:.0f} s)")
-        except Exception as e:  # noqa: BLE001 - one broken table never stops the others
-            failures[name] = sweep.describe_error(e)[:300]
-            log(f"results: {name} FAILED: {failures[name]}", file=sys.stderr)
-    idx = results.write_index(rdir, profile, names=list(results.BUILDERS) if not only else names,
-                              failures=failures)
+    with tracking.run(f"results-build:{profile}", parent_run_id=parent_run_id,
+                      tags={"inkrepro_kind": "results_build", "profile": profile}) as r:
+        for name in names:
+            t0 = time.perf_counter()
+            try:
+                if notebooks:
+                    nb = nbout / f"{name}.ipynb"
+                    try:
+                        sweep.execute_notebook(name, nb, {
+                            "profile": profile, "results_dir": str(rdir),
+                            "parent_run_id": r.info.run_id})
+                    finally:
+                        if nb.exists():
+                            tracking.log_artifact(nb, "notebooks")
+                else:
+                    results.build(name, profile=profile, results_dir=rdir,
+                                  parent_run_id=r.info.run_id)
+                log(f"results: {name} ({time.perf_counter() - t0:.0f} s)")
+            except Exception as e:  # noqa: BLE001 - one broken table never stops the others
+                failures[name] = sweep.describe_error(e)[:300]
+                log(f"results: {name} FAILED: {failures[name]}", file=sys.stderr)
+        idx = results.write_index(rdir, profile, names=list(results.ORDER), failures=failures)
+        tracking.log_artifact(idx, "index")
+        tracking.log_metrics({"failed_builders": len(failures)})
+        if failures:
+            tracking.set_tags({"failed": ", ".join(failures)})
     log(f"results: index {idx}")
     return failures
 

@@ -156,6 +156,7 @@ def jobs_with_runs(spec_name: str, profile: str, runs: pd.DataFrame | None = Non
         if r:
             row.update({k[8:]: v for k, v in r.items() if k.startswith("metrics.")})
             row["workdir"] = r.get("tags.workdir")
+            row["recognizer_version"] = r.get("tags.recognizer_version")
         rows.append(row)
     return plan, pd.DataFrame(rows)
 
@@ -226,6 +227,8 @@ def separation_text(df: pd.DataFrame, metric: str, ref_arm: str, arms: list[str]
 
 BUILDERS: dict[str, Callable[..., Output]] = {}
 TITLES: dict[str, str] = {}
+ORDER = ("training_tasks", "model_variants", "automated_evaluation", "ablation_training_tasks",
+         "ablation_design_choices", "human_evaluation", "inference_speed", "qualitative")
 
 
 def builder(name: str, title: str):
@@ -252,6 +255,12 @@ def _ablation(spec_name: str, name: str, profile: str, results_dir: Path) -> Out
         for m in metrics:
             row[m] = mean_sd(sub[m].tolist() if m in sub else [])
         rows.append(row)
+    for arm in spec.arms:  # arms this profile leaves out, with the reason
+        if arm.name not in arms:
+            row = {"arm": arm.label, "seeds done": f"not run in {profile}"}
+            row.update({m: arm.note or "not in this profile" for m in metrics[:1]})
+            row.update({m: "—" for m in metrics[1:]})
+            rows.append(row)
     table = pd.DataFrame(rows)
     ref = arms[0] if arms else ""
     text = separation_text(df, spec.metric, ref, arms, labels, True) if spec.metric else ""
@@ -340,7 +349,7 @@ def write_index(results_dir: Path, profile: str, names: Sequence[str] | None = N
              "records under `runs/`; do not edit by hand. Each table comes as `.md`, `.csv`, "
              "`.tex`, each figure as `.png` and `.pdf`; `<name>.sources.json` lists the MLflow "
              "runs it was built from. Browse the runs with `make ui`.", ""]
-    for name in names or list(BUILDERS):
+    for name in names or ORDER:
         meta = {}
         src = results_dir / f"{name}.sources.json"
         if src.exists():
@@ -366,3 +375,530 @@ def write_index(results_dir: Path, profile: str, names: Sequence[str] | None = N
     p = results_dir / "README.md"
     p.write_text("\n".join(lines))
     return p
+
+
+# ------------------------------------------------------------------ Table 1: training tasks
+
+TASK_INFO = {
+    "vanilla_derender": ("rendered ink (photo-like)", "ink"),
+    "derender_with_text": ("rendered ink + its text", "ink"),
+    "recognize_real": ("real photo (our stand-in: synthetic word photos)", "text"),
+    "recognize_rendered": ("rendered ink (photo-like)", "text"),
+    "recognize_and_derender": ("rendered ink (photo-like)", "text, space, ink"),
+}
+
+
+def task_examples(image_size: int = 224, seed: int = 0) -> dict[str, Any]:
+    """One (augmented) sample per task from the synthetic sources (registry + generators)."""
+    from inkrepro import tasks
+    from inkrepro.data import photos, synthetic
+    from inkrepro.ink.augment import AugmentConfig
+
+    ink_ex = synthetic.generate(synthetic.SyntheticInkConfig(seed=seed), "test", 1)[0]
+    photo_ex = photos.generate(photos.PhotoConfig(seed=seed), "test", 1)[0]
+    out = {}
+    for i, task in enumerate(tasks.TASK_NAMES):
+        ex = photo_ex if tasks.TASK_INPUT_KIND[task] == "ocr" else ink_ex
+        rng = np.random.default_rng([seed, i])
+        out[task] = tasks.make_sample(task, ex, image_size=image_size, augment=AugmentConfig(),
+                                      rng=rng)
+    return out
+
+
+@builder("training_tasks", "Table 1: the five training tasks")
+def build_training_tasks(profile: str, results_dir: Path) -> Output:
+    import matplotlib.pyplot as plt
+
+    from inkrepro import tasks
+    from inkrepro.ink import draw
+
+    out = Output("training_tasks", TITLES["training_tasks"])
+    samples = task_examples()
+    rows = []
+    for task in tasks.TASK_NAMES:
+        s = samples[task]
+        inp, tgt = TASK_INFO[task]
+        prompt = tasks.PROMPTS[task]
+        ours = task in ("recognize_real", "recognize_rendered")
+        target = tasks.target_string(s.text, s.ink, task)
+        short = target if len(target) < 60 else target[:57] + "..."
+        rows.append({"task": task, "input": inp, "prompt": prompt + (" (our choice)" if ours else ""),
+                     "target": tgt, "default weight": tasks.DEFAULT_MIXTURE[task],
+                     "example target": short})
+    table = pd.DataFrame(rows)
+    save_table(out, table, "training_tasks", results_dir,
+               caption="The five InkSight training tasks (paper Table 1), from inkrepro.tasks",
+               notes="Recognition prompts and mixture weights are not published: ours are marked. "
+                     "Only recognize_real sees photos; derendering is supervised on rendered ink.")
+    fig, axes = plt.subplots(2, len(tasks.TASK_NAMES), figsize=(3.0 * len(tasks.TASK_NAMES), 6.2))
+    for c, task in enumerate(tasks.TASK_NAMES):
+        s = samples[task]
+        axes[0, c].imshow(s.image)
+        axes[0, c].set_title(f"{task}\n\"{s.prompt}\"", fontsize=8)
+        axes[0, c].axis("off")
+        ax = axes[1, c]
+        if s.ink is not None:
+            draw.plot_ink(ax, s.ink)
+            ax.set_title(("target: " + s.text + " + ink") if tasks.TARGET_HAS_TEXT[task]
+                         else "target: ink", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, s.text, ha="center", va="center", fontsize=14)
+            ax.set_title("target: text", fontsize=8)
+            ax.axis("off")
+    fig.suptitle("Training tasks: input (top) and target (bottom)", fontsize=10)
+    fig.tight_layout()
+    save_figure(out, fig, "training_tasks", results_dir)
+    out.text = ("Input images are generated on the fly from the synthetic sources with the "
+                "training augmentation; see notebooks/training_tasks.ipynb.")
+    return out
+
+
+# ------------------------------------------------------------------ automated evaluation
+
+LOWER_IS_BETTER = ("dtw", "ldtw", "cer", "chamfer", "loss")
+MODE_LABELS = {"vanilla": "Vanilla", "derender_with_text": "Derender w/ text",
+               "recognize_and_derender": "Recognize & derender", "upper_bound": "GT ink"}
+
+
+def _split_eval_metrics(df: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    """``eval/<dataset>/<mode>/<metric>`` columns grouped by (dataset, mode)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for c in _metric_cols(df, "eval/"):
+        parts = c.split("/")
+        if len(parts) == 4:
+            groups.setdefault((parts[1], parts[2]), []).append(c)
+    return groups
+
+
+def eval_rows(model: str, df: pd.DataFrame, metric_names: Sequence[str]) -> list[dict]:
+    rows = []
+    if df.empty:
+        return [{"model": model, "dataset": "—", "mode": "—", "seeds": 0,
+                 **{m: "not run" for m in metric_names}}]
+    for (ds, mode), cols in sorted(_split_eval_metrics(df).items()):
+        if mode == "upper_bound" or df[cols].isna().all().all():
+            continue
+        row = {"model": model, "dataset": ds, "mode": MODE_LABELS.get(mode, mode),
+               "seeds": int(df[cols].notna().any(axis=1).sum())}
+        for m in metric_names:
+            col = f"eval/{ds}/{mode}/{m}"
+            row[m] = mean_sd(df[col].tolist() if col in df else [])
+        rows.append(row)
+    return rows
+
+
+@builder("automated_evaluation", "Automated evaluation")
+def build_automated_evaluation(profile: str, results_dir: Path) -> Output:
+    import matplotlib.pyplot as plt
+
+    out = Output("automated_evaluation", TITLES["automated_evaluation"])
+    _, df = jobs_with_runs("training_tasks", profile)
+    ours = df[(df["arm"] == "all_five") & (df["state"] == "done")]
+    base = df[(df["arm"] == "untrained") & (df["state"] == "done")]
+    names = ["char_f1", "cer", "word_acc", "tesseract_char_f1", "dtw", "ldtw", "aiou", "chamfer",
+             "validity"]
+    present = {c.split("/")[-1] for c in _metric_cols(df, "eval/")}
+    names = [n for n in names if n in present] or sorted(present)[:8]
+    rows = eval_rows(f"ours, all five tasks ({profile})", ours, names)
+    rows += eval_rows(f"untrained ({profile})", base, names)
+    for (ds, mode), cols in sorted(_split_eval_metrics(ours).items()):
+        if mode == "upper_bound" and not ours[cols].isna().all().all():
+            row = {"model": "recognizer on ground-truth ink (upper bound)", "dataset": ds,
+                   "mode": "GT ink", "seeds": int(ours[cols].notna().any(axis=1).sum())}
+            for m in names:
+                col = f"eval/{ds}/{mode}/{m}"
+                row[m] = mean_sd(ours[col].tolist() if col in ours else [])
+            rows.append(row)
+    rows.append({"model": "GVS (Mo et al. 2021)", "dataset": "all", "mode": "—", "seeds": 0,
+                 **{m: "not run" for m in names}})
+    table = pd.DataFrame(rows)
+    note = (f"mean ± sd over seeds of the `all_five` arm of ablations/training_tasks.yaml. "
+            f"GVS not run: {paper.GVS_REASON} Our datasets are synthetic stand-ins (hershey: "
+            "Latin words, kanjivg: CJK, photos: rendered word photos without reference ink), "
+            "not IAM / IMGUR5K / HierText; the paper's automated numbers are not comparable.")
+    vers = sorted({str(v) for v in ours.get("recognizer_version", pd.Series(dtype=str)).dropna()})
+
+    if vers:
+        note += f" Recognizer version: {', '.join(vers)}."
+    save_table(out, table, "automated_evaluation", results_dir,
+               caption=f"Automated evaluation ({profile} profile)", notes=note)
+    # figure: the headline metrics per dataset x mode, ours vs untrained
+    groups = [k for k in sorted(_split_eval_metrics(ours)) if k[1] != "upper_bound"]
+    shown = [m for m in ("char_f1", "dtw", "validity") if m in names] or names[:3]
+    fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(4.2 * max(1, len(shown)), 3.8),
+                             squeeze=False)
+    for ax, m in zip(axes[0], shown):
+        xs = np.arange(len(groups))
+        for k, (lab, sub, col) in enumerate([("ours", ours, "C0"), ("untrained", base, "0.6")]):
+            vals = [sub[f"eval/{ds}/{md}/{m}"].dropna().to_numpy(float)
+                    if f"eval/{ds}/{md}/{m}" in sub else np.array([]) for ds, md in groups]
+            means = [v.mean() if len(v) else np.nan for v in vals]
+            ax.bar(xs + (k - 0.5) * 0.38, means, 0.38, label=lab, color=col)
+            for x, v in zip(xs, vals):
+                ax.scatter(np.full(len(v), x + (k - 0.5) * 0.38), v, s=8, color="k", zorder=3)
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"{ds}\n{MODE_LABELS.get(md, md)}" for ds, md in groups], fontsize=7,
+                           rotation=30, ha="right")
+        ax.set_title(m + (" (lower is better)" if m in LOWER_IS_BETTER else ""), fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(out, fig, "automated_evaluation", results_dir)
+    out.text = learning_statement(ours, base, profile)
+    out.sources = ours["run_id"].dropna().tolist() + base["run_id"].dropna().tolist()
+    return out
+
+
+def learning_statement(ours: pd.DataFrame, base: pd.DataFrame, profile: str) -> str:
+    """Does the trained model beat the untrained one on held-out words (vanilla mode)?"""
+    parts = []
+    for m in ("dtw", "char_f1", "validity"):
+        col = next((c for c in _metric_cols(ours, "eval/") if c.endswith(f"/vanilla/{m}")), None)
+        if col is None or col not in base or ours[col].dropna().empty or base[col].dropna().empty:
+            continue
+        a, b = ours[col].dropna().mean(), base[col].dropna().mean()
+        better = a < b if m in LOWER_IS_BETTER else a > b
+        parts.append(f"`{col}`: trained {a:.3f} vs untrained {b:.3f} "
+                     f"({'better' if better else 'NOT better'})")
+    if not parts:
+        return "No trained/untrained pair with shared metrics finished yet."
+    return f"Real learning check ({profile}): " + "; ".join(parts) + "."
+
+
+# ------------------------------------------------------------------ human evaluation
+
+@builder("human_evaluation", "Human evaluation")
+def build_human_evaluation(profile: str, results_dir: Path) -> Output:
+    import matplotlib.pyplot as plt
+
+    out = Output("human_evaluation", TITLES["human_evaluation"])
+    df = tracking.search_runs("tags.inkrepro_kind = 'human_eval' and attributes.status = 'FINISHED'",
+                              order_by=["attributes.start_time DESC"])
+    hv = paper.HUMAN_EVAL
+    rows = [{"source": f"paper: {hv['model']} on {hv['dataset']}", "valid (good+okay)":
+             f"{100 * hv['valid']:.0f}%", "human-like": f"{100 * hv['human_like']:.0f}%",
+             "samples": "—", "raters per sample": hv["raters_per_sample"], "note": "published"}]
+    ours = []
+    for _, r in df.iterrows():
+        valid, like = r.get("metrics.valid"), r.get("metrics.human_like")
+        ours.append((r.get("tags.group", r.get("tags.model", "ours")), valid, like))
+        rows.append({"source": f"ours: {r.get('tags.group') or r.get('tags.model') or r['run_id'][:8]}",
+                     "valid (good+okay)": f"{100 * valid:.0f}%" if valid == valid else "—",
+                     "human-like": f"{100 * like:.0f}%" if like == like else "—",
+                     "samples": fmt(r.get("metrics.n_samples")),
+                     "raters per sample": fmt(r.get("metrics.raters_per_sample")),
+                     "note": "majority vote of rating records"})
+        out.sources.append(r["run_id"])
+    if not ours:
+        rows.append({"source": "ours", "valid (good+okay)": "not run", "human-like": "not run",
+                     "samples": 0, "raters per sample": "—",
+                     "note": "no rating records in MLflow (collect them with inkrepro.evaluate.human)"})
+    table = pd.DataFrame(rows)
+    save_table(out, table, "human_evaluation", results_dir,
+               caption="Human evaluation (Q1 valid = good or okay; Q2 could a human have written it)",
+               notes="Protocol: " + f"{hv['raters']} raters, {hv['raters_per_sample']} per sample, "
+               f"{hv['aggregation']}; human tracings as control group.")
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    labels = [f"paper {hv['model']}"] + [str(g) for g, _, _ in ours]
+    valid = [hv["valid"]] + [v for _, v, _ in ours]
+    like = [hv["human_like"]] + [h for _, _, h in ours]
+    xs = np.arange(len(labels))
+    ax.bar(xs - 0.2, valid, 0.4, label="valid (good+okay)")
+    ax.bar(xs + 0.2, like, 0.4, label="human-like")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title("Human evaluation" + ("" if ours else " (ours: no rating records yet)"), fontsize=9)
+    fig.tight_layout()
+    save_figure(out, fig, "human_evaluation", results_dir)
+    out.text = ("Ours: " + ("; ".join(f"{g}: valid {v:.0%}, human-like {h:.0%}" for g, v, h in ours)
+                            if ours else "not run (no rating records).")
+                + f" Paper ({hv['model']}, {hv['dataset']}): 87% valid, 67% human-like.")
+    return out
+
+
+# ------------------------------------------------------------------ model variants
+
+def record_model_variants(profile: str, parent_run_id: str | None = None) -> None:
+    """Exact parameter counts of every model config (shape-only), one MLflow run each."""
+    from inkrepro.model import configs, derenderer
+
+    try:
+        from inkrepro.experiments.steps import make_config
+
+        exp = make_config(profile, {})
+        tiny_image, text_vocab = exp.data.image_size, exp.data.vocab_size
+    except Exception:  # noqa: BLE001 - profiles not available: the data defaults
+        tiny_image, text_vocab = 224, 1000
+    for name in configs.CONFIGS:
+        if profile == "smoke" and name == "large":
+            continue  # shape-only construction of the 1B model takes ~15-40 s; not in CI
+        cfg = configs.get(name)
+        image = 224 if cfg.patch_size >= 16 else tiny_image
+        vocab = cfg.vocab_size or text_vocab + 451
+        from inkrepro.configlib import config_hash
+
+        vhash = config_hash({"cfg": cfg, "image": image, "vocab": vocab})
+        done = tracking.search_runs(f"tags.inkrepro_kind = 'model_variant' and "
+                                    f"tags.variant_hash = {_q(vhash)} and tags.profile = {_q(profile)}")
+        if not done.empty:  # counted before: the record stands
+            continue
+        counts = derenderer.param_counts(derenderer.abstract(cfg, image_size=image,
+                                                             vocab_size=vocab))
+        with tracking.run(f"model_variant:{name}", parent_run_id=parent_run_id,
+                          tags={"inkrepro_kind": "model_variant", "config": name,
+                                "profile": profile, "variant_hash": vhash}):
+            tracking.log_params({"image_size": image, "vocab_size": vocab,
+                                 "vit": f"{cfg.vit_width}x{cfg.vit_depth}/p{cfg.patch_size}",
+                                 "text": f"d{cfg.d_model} {cfg.enc_layers}+{cfg.dec_layers} "
+                                         f"ff{cfg.d_ff} h{cfg.num_heads}",
+                                 "freeze_vit": cfg.freeze_vit})
+            tracking.log_metrics({"params/" + k.strip().replace(" ", "_").replace("(", "")
+                                  .replace(")", "").replace(".", ""): v for k, v in counts.items()})
+
+
+@builder("model_variants", "Model variants and parameter counts")
+def build_model_variants(profile: str, results_dir: Path) -> Output:
+    import matplotlib.pyplot as plt
+
+    out = Output("model_variants", TITLES["model_variants"])
+    record_model_variants(profile)
+    df = tracking.search_runs(f"tags.inkrepro_kind = 'model_variant' and tags.profile = {_q(profile)}",
+                              order_by=["attributes.start_time DESC"])
+    df = df.drop_duplicates("tags.config")
+    paper_by_cfg = {"small": "Small-p / Small-i: ~340M", "large": "Large-i: ~1B"}
+    rows = []
+    for name in ("tiny", "small", "large"):
+        r = df[df["tags.config"] == name]
+        if r.empty:
+            continue
+        r = r.iloc[0]
+        total = r["metrics.params/total"]
+        paper_n = paper.MODEL_PARAMS.get(name)
+        rows.append({"config": name, "ViT": r["params.vit"], "encoder-decoder": r["params.text"],
+                     "image": r["params.image_size"], "vocab": r["params.vocab_size"],
+                     "ViT params": f"{r['metrics.params/vit'] / 1e6:.2f}M",
+                     "total params": f"{total / 1e6:.2f}M",
+                     "paper": paper_by_cfg.get(name, "— (ours, CPU)"),
+                     "ours / paper": f"{total / paper_n:.2f}" if paper_n else "—"})
+        out.sources.append(r["run_id"])
+    table = pd.DataFrame(rows)
+    save_table(out, table, "model_variants", results_dir,
+               caption="Model configs: exact parameter counts (jax.eval_shape) vs the paper",
+               notes="small/large state their assumptions in inkrepro/model/configs.py "
+                     "(ViT-B/16 + T5 v1.1 base; ViT-L/16 + T5 v1.1 large; 32k text pieces + "
+                     "451 ink ids). The paper does not break its sizes down.")
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    names = [r["config"] for r in rows]
+    ours = [float(df[df["tags.config"] == n].iloc[0]["metrics.params/total"]) for n in names]
+    xs = np.arange(len(names))
+    ax.bar(xs - 0.2, ours, 0.4, label="ours (exact)")
+    ax.bar(xs + 0.2, [paper.MODEL_PARAMS.get(n, np.nan) for n in names], 0.4, label="paper")
+    ax.set_yscale("log")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(names)
+    ax.set_ylabel("parameters")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(out, fig, "model_variants", results_dir)
+    return out
+
+
+# ------------------------------------------------------------------ trained-model helpers
+
+def reference_run(profile: str, spec_name: str = "training_tasks", arm: str = "all_five"
+                  ) -> dict[str, Any] | None:
+    """The newest finished run of the reference arm (its ``workdir`` tag locates the model)."""
+    _, df = jobs_with_runs(spec_name, profile)
+    done = df[(df["arm"] == arm) & (df["state"] == "done")]
+    if done.empty:
+        return None
+    return done.iloc[0].to_dict()
+
+
+def load_model(workdir: str):
+    """(model, vocab, cfg) of a trained run folder (inkrepro.train.load_for_inference)."""
+    from inkrepro import train as train_mod
+
+    return train_mod.load_for_inference(workdir)
+
+
+def prompt_ids(vocab, prompt: str, max_len: int) -> np.ndarray:
+    ids = vocab.encode_text(prompt)[: max_len - 1] + [vocab.eos_id]
+    out = np.zeros(max_len, np.int32)
+    out[: len(ids)] = ids
+    return out
+
+
+def derender(model, vocab, cfg, images: np.ndarray, prompts: Sequence[str], *,
+             constrained: bool = True, max_len: int | None = None):
+    """Greedy-decode a batch -> list of (text, Ink in the 224 frame)."""
+    from inkrepro.model import decode
+
+    enc = np.stack([prompt_ids(vocab, p, cfg.data.max_prompt_len) for p in prompts])
+    ids = decode.generate(model, images, enc, max_len=max_len or cfg.data.max_target_len,
+                          method="greedy", constrained=constrained, vocab=vocab)
+    return [vocab.decode_output([int(t) for t in row]) for row in np.asarray(ids)]
+
+
+def sketch_inks() -> dict[str, Any]:
+    """Out-of-domain, sketch-like inputs (no text): spiral, star, house, wave, circles."""
+    from inkrepro.ink.core import Ink
+
+    t = np.linspace(0, 6 * np.pi, 160)
+    spiral = [np.stack([50 + 3.2 * t * np.cos(t), 50 + 3.2 * t * np.sin(t)], 1)]
+    a = np.linspace(0, 2 * np.pi, 11)
+    r = np.where(np.arange(11) % 2 == 0, 60, 25)
+    star = [np.stack([80 + r * np.sin(a), 80 - r * np.cos(a)], 1)]
+    house = [np.array([[10, 60], [10, 120], [90, 120], [90, 60], [10, 60], [50, 15], [90, 60]], float),
+             np.array([[40, 120], [40, 90], [60, 90], [60, 120]], float)]
+    x = np.linspace(0, 200, 120)
+    wave = [np.stack([x, 40 + 20 * np.sin(x / 12)], 1), np.stack([x, 90 + 20 * np.cos(x / 9)], 1)]
+    c = np.linspace(0, 2 * np.pi, 60)
+    circles = [np.stack([40 + 30 * np.cos(c), 40 + 30 * np.sin(c)], 1),
+               np.stack([110 + 30 * np.cos(c), 40 + 30 * np.sin(c)], 1)]
+    return {k: Ink.from_xy(v) for k, v in {"spiral": spiral, "star": star, "house": house,
+                                            "wave": wave, "circles": circles}.items()}
+
+
+# ------------------------------------------------------------------ qualitative galleries
+
+@builder("qualitative", "Qualitative galleries")
+def build_qualitative(profile: str, results_dir: Path) -> Output:
+    from inkrepro import tasks
+    from inkrepro.data import pipeline
+    from inkrepro.ink import draw
+    from inkrepro.ink.augment import AugmentConfig
+
+    out = Output("qualitative", TITLES["qualitative"])
+    ref = reference_run(profile)
+    if ref is None or not ref.get("workdir"):
+        out.text = (f"No finished `all_five` run of training_tasks for profile {profile}: run "
+                    f"`inkrepro sweep training_tasks --profile {profile}` first.")
+        (results_dir / "qualitative.md").write_text(out.text + "\n")
+        out.files.append(results_dir / "qualitative.md")
+        return out
+    model, vocab, cfg = load_model(ref["workdir"])
+    size = cfg.data.image_size
+    k = size / 224.0
+    groups = {}
+    words = pipeline.make_eval_examples(cfg.data, "test", 8, sources=("hershey",), seed=1)
+    photos = pipeline.make_eval_examples(cfg.data, "test", 4, sources=("photos",), seed=1)
+    rng = np.random.default_rng(0)
+    sketches = []
+    for name, ink in sketch_inks().items():
+        img, _ = tasks.render_ink_input(ink, size, AugmentConfig(), rng, p_rotation=0.0)
+        sketches.append((name, img))
+    groups["words"] = [(f"{e.text}", e.image) for e in words]
+    groups["photos"] = [(f"{e.text}", e.image) for e in photos]
+    groups["sketches"] = sketches
+    for gname, items in groups.items():
+        imgs = np.stack([im for _, im in items])
+        preds = derender(model, vocab, cfg, imgs, ["Derender the ink."] * len(items))
+        tiles = []
+        for (title, im), (_, ink) in zip(items, preds):
+            ink_img = ink.scale(k) if not ink.is_empty else ink
+            big = np.asarray(draw.panel(im, ink_img))
+            tiles.append((f"{title} ({len(ink.strokes)} strokes)", big))
+        grid = draw.gallery(tiles, cols=2 if size >= 128 else 3)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(grid.shape[1] / 100, grid.shape[0] / 100), dpi=100)
+        ax.imshow(grid)
+        ax.axis("off")
+        ax.set_title(f"{gname}: input | derendered ink | overlay (Vanilla, greedy, "
+                     f"{profile} model {ref['run_id'][:8]})", fontsize=8)
+        save_figure(out, fig, f"qualitative_{gname}", results_dir)
+    out.sources = [ref["run_id"]]
+    out.text = (f"Model: arm all_five, seed {ref['seed']} (MLflow run {ref['run_id']}). Words are "
+                "held-out synthetic test words (writer-disjoint); photos have no reference ink; "
+                "sketches are out-of-domain drawings rendered with the training augmentation.")
+    return out
+
+
+# ------------------------------------------------------------------ inference speed
+
+def measure_speed(model, vocab, cfg, *, batch_sizes=(1, 8), runs: int = 5) -> dict[str, float]:
+    """Tokens/s of greedy decoding (mean of ``runs`` timed runs after one compile run)."""
+    import time
+
+    import jax
+
+    from inkrepro.data import pipeline
+    from inkrepro.model import decode
+
+    exs = pipeline.make_eval_examples(cfg.data, "test", max(batch_sizes), sources=("hershey",))
+    out: dict[str, float] = {}
+    for b in batch_sizes:
+        imgs = np.stack([exs[i % len(exs)].image for i in range(b)])
+        enc = np.stack([prompt_ids(vocab, "Derender the ink.", cfg.data.max_prompt_len)] * b)
+        kw = dict(max_len=cfg.data.max_target_len, method="greedy", constrained=False, vocab=vocab)
+        jax.block_until_ready(decode.generate(model, imgs, enc, **kw))
+        rates = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            ids = np.asarray(jax.block_until_ready(decode.generate(model, imgs, enc, **kw)))
+            dt = time.perf_counter() - t0
+            n = int(sum(min(int(np.argmax(r == vocab.eos_id)) + 1 if (r == vocab.eos_id).any()
+                            else len(r), len(r)) for r in ids))
+            rates.append(n / dt)
+        out[f"tokens_per_s/b{b}"] = float(np.mean(rates))
+        out[f"tokens_per_s_sd/b{b}"] = float(np.std(rates))
+    return out
+
+
+@builder("inference_speed", "Inference speed")
+def build_inference_speed(profile: str, results_dir: Path) -> Output:
+    import platform
+
+    import matplotlib.pyplot as plt
+
+    out = Output("inference_speed", TITLES["inference_speed"])
+    ref = reference_run(profile)
+    rows = []
+    if ref is not None and ref.get("workdir"):
+        import jax
+
+        model, vocab, cfg = load_model(ref["workdir"])
+        dev = jax.devices()[0]
+        device = f"{dev.platform}: {getattr(dev, 'device_kind', '') or platform.processor()} " \
+                 f"({os.cpu_count()} CPUs)" if dev.platform == "cpu" else dev.device_kind
+        speeds = measure_speed(model, vocab, cfg)
+        with tracking.run(f"inference_speed:{profile}", tags={
+                "inkrepro_kind": "inference_speed", "profile": profile, "device": device,
+                "model_run": ref["run_id"], "config": cfg.model.name}):
+            tracking.log_metrics(speeds)
+    df = tracking.search_runs(f"tags.inkrepro_kind = 'inference_speed' and tags.profile = {_q(profile)}",
+                              order_by=["attributes.start_time DESC"])
+    for _, r in df.head(1).iterrows():
+        for col in sorted(c for c in r.index if c.startswith("metrics.tokens_per_s/")):
+            b = col.split("/b")[-1]
+            sd = r.get(f"metrics.tokens_per_s_sd/b{b}")
+            rows.append({"model": f"ours: {r.get('tags.config', '?')} ({profile})",
+                         "device": r["tags.device"], "batch": int(b),
+                         "tokens/s": f"{r[col]:.1f} ± {sd:.1f}" if sd == sd else f"{r[col]:.1f}",
+                         "source": f"MLflow {r['run_id'][:8]}"})
+        out.sources.append(r["run_id"])
+    for dev, v in paper.INFERENCE_SPEED.items():
+        rows.append({"model": "paper: InkSight Small-p", "device": dev, "batch": 1,
+                     "tokens/s": f"{v:.2f}", "source": "paper (mean of five runs)"})
+    table = pd.DataFrame(rows)
+    save_table(out, table, "inference_speed", results_dir,
+               caption="Inference speed: generated tokens per second (greedy, mean of five runs)",
+               notes="Ours is the small CPU model of this profile, so the numbers are not "
+                     "comparable to the paper's 340M model on GPUs; they are shown side by side "
+                     "as the paper reports them.")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    labels = [f"{r['model'].split(':')[0]}\n{r['device'][:18]}\nb{r['batch']}" for r in rows]
+    vals = [float(str(r["tokens/s"]).split(" ")[0]) for r in rows]
+    ax.bar(range(len(vals)), vals, color=["C0" if r["model"].startswith("ours") else "0.6"
+                                          for r in rows])
+    ax.set_xticks(range(len(vals)))
+    ax.set_xticklabels(labels, fontsize=6)
+    ax.set_yscale("log")
+    ax.set_ylabel("tokens/s")
+    fig.tight_layout()
+    save_figure(out, fig, "inference_speed", results_dir)
+    if ref is None:
+        out.text = "No trained model for this profile yet: only the paper's numbers are shown."
+    return out

@@ -16,6 +16,7 @@ A spec is YAML (see ``ablations/*.yaml``)::
       - name: unconstrained
         from: all_five                 # same training config as all_five ...
         evaluate: {constrained: false} # ... evaluated differently: an eval-only arm
+                                       # (spec + profile + this arm's evaluate settings)
 
 Jobs are content-addressed: ``config_hash`` is the hash of the resolved training config
 (profile + overrides + seed), ``job_hash`` adds the evaluation settings. Two jobs with the same
@@ -247,8 +248,7 @@ def expand(spec: Spec, profile: str, resolve: Callable | None = None) -> list[Jo
             ov = _merge(spec.overrides, prof.overrides, base.overrides, {"seed": seed})
             cfg = resolve(profile, ov)
             chash = _hash({k: v for k, v in cfg.items() if k != "name"})
-            ev = _merge(spec.evaluate, prof.evaluate, base.evaluate if arm.from_arm else {},
-                        arm.evaluate)
+            ev = _merge(spec.evaluate, prof.evaluate, arm.evaluate)
             jobs.append(Job(sweep=spec.name, arm=arm.name, label=arm.label, seed=seed,
                             profile=profile, overrides=ov, evaluate=ev, config=cfg,
                             config_hash=chash, job_hash=_hash({"c": chash, "e": ev}),
@@ -260,7 +260,7 @@ def expand(spec: Spec, profile: str, resolve: Callable | None = None) -> list[Jo
     return first + later
 
 
-def describe_plan(spec: Spec, jobs: list[Job]) -> str:
+def describe_plan(spec: Spec, jobs: list[Job], states: dict[str, str] | None = None) -> str:
     lines = [f"sweep {spec.name} ({spec.title}) - profile {jobs[0].profile if jobs else '?'}: "
              f"{len(jobs)} jobs, {len({j.config_hash for j in jobs})} training configs"]
     first: dict[str, str] = {}
@@ -269,6 +269,9 @@ def describe_plan(spec: Spec, jobs: list[Job]) -> str:
         first.setdefault(j.config_hash, j.key)
         what = f"evaluate checkpoint of {shared}" if shared else "train + evaluate"
         ov = " ".join(f"{k}={v}" for k, v in j.overrides.items() if k != "seed") or "(profile defaults)"
-        lines.append(f"  {j.key:<32} cfg {j.config_hash} job {j.job_hash}  {what}; {ov}"
+        if j.from_arm:
+            ov = f"training config of arm {j.from_arm}"
+        state = f"[{states[j.key]}] " if states and j.key in states else ""
+        lines.append(f"  {j.key:<32} {state}cfg {j.config_hash} job {j.job_hash}  {what}; {ov}"
                      + (f"; eval {json.dumps(j.evaluate, sort_keys=True)}" if j.evaluate else ""))
     return "\n".join(lines)

@@ -113,7 +113,35 @@ def train(*, profile: str, overrides: list[str], workdir: str,
 
 def evaluate(*, profile: str, seed: int, workdir: str, options: dict[str, Any],
              parent_run_id: str | None = None) -> dict[str, Any]:
-    raise UserError("evaluation step not wired yet")
+    """Score a trained run folder with ``inkrepro.evaluate.runner.evaluate_checkpoint``.
+
+    ``options``: any ``EvalOptions`` field (datasets, modes, n, constrained, tesseract, ...).
+    Returns {"metrics": {"<dataset>/<mode>/<metric>": value}, "recognizer_version", ...}.
+    Evaluation inputs always use the *profile's* default photo-like augmentation, so arms
+    that change the training augmentation are scored on the same inputs as the others.
+    """
+    import dataclasses
+
+    from inkrepro import train as train_mod
+    from inkrepro.evaluate import runner
+
+    opts = dict(options or {})
+    opts.setdefault("seed", 0)  # the same evaluation inputs for every arm and seed
+    opts.setdefault("recognizer_profile", "smoke" if profile == "smoke" else "laptop")
+    if profile == "smoke":
+        opts.setdefault("max_recognizer_cer", 10.0)   # the smoke recognizer is not meant to read
+        opts.setdefault("n", 4)
+        opts.setdefault("bootstrap", 100)
+        opts.setdefault("gallery_n", 2)
+    model, vocab, cfg = train_mod.load_for_inference(workdir)
+    aug = make_config(profile, {}).data.augmentation
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, augmentation=aug))
+    res = runner.evaluate_checkpoint(workdir, parent_run_id=parent_run_id, progress=False,
+                                     loaded=(model, vocab, cfg), **opts)
+    metrics = {k.removeprefix("eval/"): v for k, v in res["metrics"].items()}
+    return {"metrics": metrics, "run_id": res.get("run_id", ""),
+            "recognizer_version": res.get("recognizer_version", ""),
+            "per_sample": res.get("per_sample", ""), "notes": res.get("notes", [])}
 
 
 def default_workdir(profile: str, seed: int) -> str:

@@ -230,6 +230,8 @@ def _execute(job: Job, spec: Spec, wd: Path, nbdir: Path, run_id: str) -> dict[s
     if ev is None:
         raise RuntimeError(f"evaluate notebook wrote no result ({res_path})")
     metrics.update(_numeric(ev.get("metrics", {}), "eval/"))
+    if ev.get("recognizer_version"):
+        tracking.set_tags({"recognizer_version": ev["recognizer_version"]})
     metrics["eval_seconds"] = float(ev.get("seconds", 0.0))
     return metrics
 
@@ -277,13 +279,13 @@ def run_sweep(spec: Spec, profile: str, *, jobs: int = 1, dry_run: bool = False,
     """Run every arm x seed of ``spec`` for ``profile``; returns one Outcome per job."""
     plan = expand(spec, profile)
     if dry_run:
-        log(describe_plan(spec, plan))
+        states = {}
         for j in plan:
             prev = find_finished(j.job_hash)
             trained = (work_dir(j.config_hash) / "TRAINED.json").exists()
-            state = "done (skip)" if prev else ("checkpoint exists: evaluate only" if trained
-                                                else "to run")
-            log(f"  {j.key:<32} {state}")
+            states[j.key] = "done: skip" if prev else ("checkpoint exists: evaluate only"
+                                                        if trained else "to run")
+        log(describe_plan(spec, plan, states))
         return []
     os.environ.setdefault("MPLBACKEND", "Agg")
     outcomes: dict[int, Outcome] = {}

@@ -49,7 +49,8 @@ class AugmentConfig:
     scale: Range = (0.8, 1.0)             # zoom of the ink about the frame centre
     p_scale: float = 0.5
     width: Range = (1.2, 4.5)             # stroke width in frame pixels
-    width_variation: Range = (0.0, 0.5)   # relative width change along a stroke
+    width_variation: Range = (0.1, 0.5)   # relative width change along a stroke
+    p_width_variation: float = 0.5
     p_ink_color: float = 0.85             # else black (18, 18, 22)
     ink_opacity: Range = (0.8, 1.0)
     p_paper: float = 0.85                 # procedural paper texture, else plain white
@@ -74,6 +75,7 @@ class AugmentConfig:
     def none(cls, width: float = 2.0) -> AugmentConfig:
         """No augmentation: black ink of fixed ``width`` on white."""
         return cls(p_rotation=0.0, p_scale=0.0, width=(width, width), width_variation=(0.0, 0.0),
+                   p_width_variation=0.0,
                    p_ink_color=0.0, ink_opacity=(1.0, 1.0), p_paper=0.0, p_ruled=0.0,
                    p_grid=0.0, p_gradient=0.0, p_blotch=0.0, p_distractors=0.0, p_blur=0.0,
                    p_brightness_contrast=0.0, p_noise=0.0, p_jpeg=0.0)
@@ -158,7 +160,8 @@ def _geometric(ink: Ink, size: int, cfg: AugmentConfig, rng: np.random.Generator
     m = geometry.compose(*mats) if mats else geometry.identity()
     if mats and not ink.is_empty:
         # keep the ink inside the frame: shrink about the centre and shift minimally
-        p = ink.points @ m[:, :2].T + m[:, 2]
+        x, y, _, _ = geometry.flatten(ink)
+        p = np.stack([x, y], axis=-1) @ m[:, :2].T + m[:, 2]
         lo, hi = p.min(0), p.max(0)
         k = min(1.0, size / max(hi[0] - lo[0], 1e-9), size / max(hi[1] - lo[1], 1e-9))
         if k < 1.0:
@@ -335,7 +338,9 @@ def _photometric(img: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) 
         buf = io.BytesIO()
         Image.fromarray(out).save(buf, format="JPEG", quality=int(rng.integers(lo, hi + 1)))
         buf.seek(0)
-        out = np.asarray(Image.open(buf).convert("RGB"))
+        dec = Image.open(buf)
+        dec.draft("RGB", dec.size)
+        out = np.asarray(dec if dec.mode == "RGB" else dec.convert("RGB"))
     return out
 
 
@@ -350,8 +355,11 @@ def degrade_image(img: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator)
 
 # --------------------------------------------------------------------------- main entry
 
+_INK_CDF = np.cumsum(_INK_WEIGHTS)
+
+
 def sample_ink_color(rng: np.random.Generator) -> np.ndarray:
-    col = _INK_COLORS[rng.choice(len(_INK_COLORS), p=_INK_WEIGHTS)]
+    col = _INK_COLORS[min(int(np.searchsorted(_INK_CDF, rng.random())), len(_INK_COLORS) - 1)]
     return np.clip(col + rng.normal(0, 8, 3), 0, 255).astype(np.float32)
 
 
@@ -362,18 +370,23 @@ def render_augmented(ink: Ink, size: int, cfg: AugmentConfig,
     The target ink is ``ink`` under the same rotation/scale that was drawn (float coordinates;
     quantise it for tokens). Raises InkError for NaN/inf coordinates.
     """
-    ink.validate()
+    if not geometry.is_finite(ink):
+        ink.validate()
     size = int(size)
     m = _geometric(ink, size, cfg, rng)
-    target = ink if np.array_equal(m, geometry.identity()) else ink.affine(m)
+    target = ink if np.array_equal(m, geometry.identity()) else geometry.apply_affine(ink, m)
     bg = _background(size, cfg, rng)
     width = _u(rng, cfg.width)
     d = aggdraw.Draw("L", (size, size), 0)
-    draw_ink(d, target, width=width, color=255, width_variation=_u(rng, cfg.width_variation), rng=rng)
+    wvar = _u(rng, cfg.width_variation) if _on(rng, cfg.p_width_variation) else 0.0
+    draw_ink(d, target, width=width, color=255, width_variation=wvar, rng=rng)
     d.flush()
     alpha = np.frombuffer(d.tobytes(), np.uint8).reshape(size, size)
     color = sample_ink_color(rng) if _on(rng, cfg.p_ink_color) else _INK_COLORS[0]
     opacity = _u(rng, cfg.ink_opacity)
-    a = alpha.astype(np.float32) * (opacity / 255.0)
-    img = bg + a[None] * (color[:, None, None] - bg)
-    return _photometric(img, cfg, rng), target
+    a = alpha.astype(np.float32)
+    a *= opacity / 255.0
+    tmp = color[:, None, None] - bg
+    tmp *= a[None]
+    bg += tmp  # bg is a fresh array: composite in place
+    return _photometric(bg, cfg, rng), target

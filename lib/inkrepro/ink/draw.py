@@ -52,6 +52,10 @@ def _to_u8(rgb) -> tuple[int, int, int]:
     return tuple(int(round(255 * c)) for c in rgb)
 
 
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{v:02x}" for v in _to_u8(rgb))
+
+
 # --------------------------------------------------------------------------- raster
 
 def dim(image: np.ndarray, amount: float = 0.6) -> np.ndarray:
@@ -188,15 +192,15 @@ def to_svg(ink: Ink, path: str | Path | None = None, *, width: float = 2.0,
         x0, y0, w, h = bx0 - m, by0 - m, bx1 - bx0 + 2 * m, by1 - by0 + 2 * m
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:g} {y0:g} {w:g} {h:g}" '
            f'width="{w:g}" height="{h:g}">',
-           '<rect x="{:g}" y="{:g}" width="{:g}" height="{:g}" fill="white"/>'.format(x0, y0, w, h),
+           f'<rect x="{x0:g}" y="{y0:g}" width="{w:g}" height="{h:g}" fill="white"/>',
            f'<g fill="none" stroke-width="{width:g}" stroke-linecap="round" stroke-linejoin="round">']
     for k, (cols, s) in enumerate(zip(point_colors(ink), ink.strokes)):
         out.append(f"<g id={quoteattr(f'stroke{k}')}>")
         if len(s) == 1:
-            c = "#%02x%02x%02x" % _to_u8(cols[0])
+            c = _hex(cols[0])
             out.append(f'<circle cx="{s.x[0]:g}" cy="{s.y[0]:g}" r="{width / 2:g}" fill="{c}"/>')
         for i in range(len(s) - 1):
-            c = "#%02x%02x%02x" % _to_u8(cols[i])
+            c = _hex(cols[i])
             out.append(f'<line x1="{s.x[i]:.6g}" y1="{s.y[i]:.6g}" x2="{s.x[i + 1]:.6g}" '
                        f'y2="{s.y[i + 1]:.6g}" stroke="{c}"/>')
         out.append("</g>")

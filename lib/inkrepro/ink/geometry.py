@@ -19,6 +19,34 @@ from inkrepro.ink.core import Ink, Stroke
 FRAME_SIZE = 224
 
 
+# --------------------------------------------------------------------------- flat form (fast paths)
+
+def flatten(ink: Ink) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """(x (N,), y (N,), t (N,) or None, stroke lengths (S,)) without per-stroke stacking."""
+    ss = ink.strokes
+    lens = np.fromiter((len(s.x) for s in ss), dtype=np.int64, count=len(ss))
+    if not ss:
+        z = np.zeros(0)
+        return z, z, None, lens
+    x = np.concatenate([s.x for s in ss])
+    y = np.concatenate([s.y for s in ss])
+    t = np.concatenate([s.t for s in ss]) if ss[0].t is not None else None
+    return x, y, t, lens
+
+
+def unflatten(x: np.ndarray, y: np.ndarray, t: np.ndarray | None, lens: np.ndarray) -> Ink:
+    """Inverse of :func:`flatten`."""
+    ends = np.cumsum(lens).tolist()
+    starts = [0] + ends[:-1]
+    return Ink(tuple(Stroke(x[a:b], y[a:b], None if t is None else t[a:b])
+                     for a, b in zip(starts, ends)))
+
+
+def is_finite(ink: Ink) -> bool:
+    x, y, t, _ = flatten(ink)
+    return bool(np.isfinite(x).all() and np.isfinite(y).all() and (t is None or np.isfinite(t).all()))
+
+
 # --------------------------------------------------------------------------- letterbox frame
 
 @dataclass(frozen=True)
@@ -100,15 +128,16 @@ def quantize(ink: Ink, max_coord: int = FRAME_SIZE) -> Ink:
     """Round to integers, clip to ``0..max_coord``, drop consecutive duplicate points and
     then empty strokes. Time (if any) keeps the first point of each run of duplicates.
     Non-finite values raise InkError (use ``Ink.cleaned()`` first)."""
-    pts, lens, t = ink.to_arrays()
-    if not (np.isfinite(pts).all() and (t is None or np.isfinite(t).all())):
+    x, y, t, lens = flatten(ink)
+    if not is_finite(ink):
         ink.validate()
-    xy = np.clip(np.rint(pts), 0, max_coord)
+    x = np.clip(np.rint(x), 0, max_coord)
+    y = np.clip(np.rint(y), 0, max_coord)
     sid = np.repeat(np.arange(len(lens)), lens)
-    keep = np.ones(len(xy), dtype=bool)
-    keep[1:] = (xy[1:] != xy[:-1]).any(axis=1) | (sid[1:] != sid[:-1])
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1]) | (sid[1:] != sid[:-1])
     new_lens = np.bincount(sid[keep], minlength=len(lens))
-    return Ink.from_arrays(xy[keep], new_lens[new_lens > 0], None if t is None else t[keep])
+    return unflatten(x[keep], y[keep], None if t is None else t[keep], new_lens[new_lens > 0])
 
 
 # --------------------------------------------------------------------------- resample
@@ -247,7 +276,10 @@ def invert(m_2x3: np.ndarray) -> np.ndarray:
 
 
 def apply_affine(ink: Ink, m_2x3: np.ndarray) -> Ink:
-    return ink.affine(m_2x3)
+    """``ink`` mapped by a 2x3 affine matrix (vectorised over all points; time kept)."""
+    m = np.asarray(m_2x3, dtype=np.float64)
+    x, y, t, lens = flatten(ink)
+    return unflatten(m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2], t, lens)
 
 
 def bbox_center(ink: Ink) -> tuple[float, float]:
@@ -259,4 +291,4 @@ def rotate(ink: Ink, degrees: float, center: tuple[float, float] | None = None) 
     """Rotate counter-clockwise on screen about ``center`` (default: the bbox centre)."""
     if ink.is_empty:
         return ink
-    return ink.affine(rotation(degrees, bbox_center(ink) if center is None else center))
+    return apply_affine(ink, rotation(degrees, bbox_center(ink) if center is None else center))

@@ -1,9 +1,9 @@
 """Anti-aliased ink rendering with aggdraw, and the image letterbox.
 
-Strokes are drawn with round caps and round joins (aggdraw's own pen has butt caps and miter
-joins, so each polyline is split at sharp turns and discs are drawn at the ends and the split
-points; gentle turns differ from a round join by far less than a pixel). Ink coordinates are in
-the pixel frame of the output (pixel ``i`` covers ``[i, i+1)``).
+Strokes are drawn with round caps and round joins. aggdraw's own pen has butt caps and miter
+joins, so each polyline is split at sharp turns (> 50 degrees) and discs are drawn at the ends
+and the split points; at gentler turns a miter join exceeds a round one by < 0.11 x width.
+Ink coordinates are in the pixel frame of the output (pixel ``i`` covers ``[i, i+1)``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from PIL import Image
 
 from inkrepro.errors import InkError
 from inkrepro.ink.core import Ink
-from inkrepro.ink.geometry import FrameTransform, letterbox_size
+from inkrepro.ink.geometry import FrameTransform, flatten, letterbox_size
 
 Color = tuple[int, int, int]
-_SHARP_COS = np.cos(np.deg2rad(35.0))  # split polylines at turns sharper than this
-_WIDTH_LEVELS = 8                      # quantised widths for width variation
+_SHARP_COS = np.cos(np.deg2rad(50.0))  # split polylines at turns sharper than this
+_WIDTH_LEVELS = 5                      # quantised widths for width variation
 
 
 def _size_wh(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -31,7 +31,8 @@ def _size_wh(size: int | tuple[int, int]) -> tuple[int, int]:
 def _flatten(ink: Ink) -> tuple[np.ndarray, np.ndarray]:
     """All points (N, 2) with consecutive duplicates inside a stroke removed, and the stroke
     id of each point; empty strokes vanish."""
-    pts, lens, _ = ink.to_arrays()
+    x, y, _, lens = flatten(ink)
+    pts = np.stack([x, y], axis=-1)
     sid = np.repeat(np.arange(len(lens)), lens)
     if len(pts) > 1:
         keep = np.ones(len(pts), dtype=bool)
@@ -41,7 +42,7 @@ def _flatten(ink: Ink) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cuts(pts: np.ndarray, sid: np.ndarray) -> np.ndarray:
-    """Boolean (N,): stroke starts/ends and vertices turning sharper than ~35 degrees."""
+    """Boolean (N,): stroke starts/ends and vertices turning sharper than ~50 degrees."""
     n = len(pts)
     cut = np.ones(n, dtype=bool)
     if n < 3:
@@ -89,10 +90,12 @@ def draw_ink(draw, ink: Ink, *, width: float, color, width_variation: float = 0.
         step = (hi - lo) / (_WIDTH_LEVELS - 1) if hi > lo else 1.0
         wv = lo + np.round((w - lo) / step) * step
         seg_w = np.maximum(wv[:-1], wv[1:])
+        disc = cut.copy()  # width-level changes need no disc (sub-pixel notch at most)
         cut[1:-1] |= seg_w[1:] != seg_w[:-1]
     else:
         wv = np.full(len(pts), width)
         seg_w = wv[:-1]
+        disc = cut
     idx = np.nonzero(cut)[0]
     flat = pts.ravel().tolist()
     idx_l, sid_l, wv_l, segw_l = idx.tolist(), sid.tolist(), wv.tolist(), seg_w.tolist()
@@ -103,7 +106,7 @@ def draw_ink(draw, ink: Ink, *, width: float, color, width_variation: float = 0.
             if p is None:
                 p = pens[w_ab] = aggdraw.Pen(color, w_ab)
             draw.line(flat[2 * a:2 * b + 2], p)
-    for i in idx_l:
+    for i in np.nonzero(disc)[0].tolist():
         r = wv_l[i] / 2
         x, y = flat[2 * i], flat[2 * i + 1]
         draw.ellipse((x - r, y - r, x + r, y + r), brush)

@@ -323,12 +323,14 @@ def polygon_bbox(points: np.ndarray) -> tuple[float, float, float, float]:
     return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
 
-def crop_rotated(img: np.ndarray, xc: float, yc: float, w: float, h: float, angle_deg: float,
+def crop_rotated(img, xc: float, yc: float, w: float, h: float, angle_deg: float,
                  where: str, fill: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """Upright w x h crop of a rotated box (OpenCV RotatedRect convention: the box's width axis is
-    (cos a, sin a) in y-down image coordinates)."""
+    (cos a, sin a) in y-down image coordinates). ``img``: HxWx3 uint8 or an RGB PIL image (pass
+    the PIL image when cropping many words from one page)."""
     from PIL import Image
 
+    src = img if isinstance(img, Image.Image) else Image.fromarray(img)
     W, H = max(1, int(round(w))), max(1, int(round(h)))
     if w < 1 or h < 1:
         raise BadRecord("degenerate box", where, f"w={w} h={h}")
@@ -336,7 +338,7 @@ def crop_rotated(img: np.ndarray, xc: float, yc: float, w: float, h: float, angl
     c, s = np.cos(th), np.sin(th)
     corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
     pts = corners @ np.array([[c, s], [-s, c]]) + [xc, yc]
-    ih, iw = img.shape[:2]
+    iw, ih = src.size
     if pts[:, 0].max() < 0 or pts[:, 1].max() < 0 or pts[:, 0].min() > iw or pts[:, 1].min() > ih:
         raise BadRecord("box outside image", where, f"center ({xc:.0f},{yc:.0f}) image {iw}x{ih}")
     # output (u, v) -> input: centre + (u - w/2) * (c, s) + (v - h/2) * (-s, c)
@@ -345,7 +347,7 @@ def crop_rotated(img: np.ndarray, xc: float, yc: float, w: float, h: float, angl
     d, e = s * sx, c * sy
     cst = xc - c * w / 2 + s * h / 2
     fst = yc - s * w / 2 - c * h / 2
-    out = Image.fromarray(img).transform((W, H), Image.Transform.AFFINE, (a, b, cst, d, e, fst),
+    out = src.transform((W, H), Image.Transform.AFFINE, (a, b, cst, d, e, fst),
                                          resample=Image.Resampling.BILINEAR, fillcolor=fill)
     return np.asarray(out, dtype=np.uint8)
 

@@ -10,8 +10,8 @@ dataset's ``download_imgur5k.py``)::
      "ann_id": {"IMG_0": {"word": "There", "bounding_box": "[xc, yc, w, h, angle]"}}}
 
 ``bounding_box`` is a *string* holding a JSON list; ``angle`` is in degrees (OpenCV RotatedRect
-convention, as in the dataset's own tooling; ``angle_sign=-1`` flips it). Words ``"."`` were not
-annotated and are dropped (counted as filtered). Images the download step could not fetch are
+convention, as in the dataset's own tooling; ``angle_sign=-1`` flips it). Words or boxes ``"."``
+were not annotated and are dropped (counted as filtered). Images the download step could not fetch are
 counted as ``missing image``.
 """
 
@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+
+from PIL import Image
 
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
@@ -92,17 +94,16 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
                 if aid not in anns:
                     ctx.bad(BadRecord("unknown annotation id", where))
                     continue
+                if isinstance(anns[aid], dict) and "." in (anns[aid].get("word"), anns[aid].get("bounding_box")):
+                    ctx.drop("not annotated ('.')")
+                    continue
                 parsed = ctx.guard(_box, anns[aid], where)
                 if parsed is None:
                     continue
                 word, (xc, yc, w, h, a) = parsed
-                if word == ".":
-                    ctx.drop("not annotated ('.')")
-                    continue
                 if img is None:
                     img = ctx.guard(_base.load_image, img_path, f"{where} image {img_id}")
-                    if img is None:
-                        img = False
+                    img = False if img is None else Image.fromarray(img)
                 if img is False:  # the image was counted once; its words are counted here
                     ctx.skipped["word of unreadable image"] += 1
                     continue

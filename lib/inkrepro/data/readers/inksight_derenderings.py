@@ -59,6 +59,9 @@ MODE_LABELS = {"vanilla": "vanilla", "vanilla derender": "vanilla", "derender wi
                "recognize and derender": "r+d"}
 FOLDER_RE = re.compile(r"^(?P<model>[A-Za-z]+-[A-Za-z])_(?P<dataset>[A-Za-z0-9]+)_inkml$")
 HUMAN_FILE = "human_tracing_hash_to_ink.npy"
+# What the paper / dataset card describe: 100 word crops per dataset (and so 100 InkML files per
+# model, dataset and mode), 200 HierText test samples traced by people.
+EXPECTED = {"images_per_dataset": 100, "inkml_per_folder": 100, "human_tracings": 200}
 # Module paths the release's pickle may name for its Ink/Stroke classes (colab, utils package).
 INK_MODULES = ("__main__", "ink", "utils", "utils.ink", "inksight", "inksight.ink",
                "inksight.utils", "inksight.utils.ink", "ink_utils")
@@ -149,19 +152,36 @@ def load_human_tracings(path: Path, modules=INK_MODULES) -> dict:
     return obj
 
 
+def _attr(obj, *names):
+    d = getattr(obj, "__dict__", {})
+    for n in names:
+        if n in d:
+            return d[n]
+    return None
+
+
 def release_ink_to_strokes(obj, where: str) -> list[np.ndarray]:
-    strokes = getattr(obj, "strokes", None)
-    if not isinstance(obj, ReleaseInk) or strokes is None:
+    """ReleaseInk -> (N, 2) arrays. Accepts strokes with x/y lists or arrays (also _x/_y) or
+    with a points list of (x, y)."""
+    strokes = _attr(obj, "strokes", "_strokes") if isinstance(obj, ReleaseInk) else None
+    if strokes is None:
         raise BadRecord("not an Ink", where, type(obj).__name__)
     out = []
     for s in strokes:
-        if isinstance(s, ReleaseStroke) and hasattr(s, "x") and hasattr(s, "y"):
-            x, y = np.asarray(s.x, dtype=np.float64).reshape(-1), np.asarray(s.y, dtype=np.float64).reshape(-1)
-            if len(x) != len(y):
-                raise BadRecord("invalid ink", where, "stroke x and y differ in length")
-            out.append(np.column_stack([x, y]))
-        else:
+        if not isinstance(s, ReleaseStroke):
             raise BadRecord("not an Ink", where, f"stroke of type {type(s).__name__}")
+        x, y, pts = _attr(s, "x", "_x"), _attr(s, "y", "_y"), _attr(s, "points", "_points")
+        try:
+            if x is not None and y is not None:
+                xy = np.column_stack([np.asarray(x, dtype=np.float64).reshape(-1),
+                                      np.asarray(y, dtype=np.float64).reshape(-1)])
+            elif pts is not None:
+                xy = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+            else:
+                raise BadRecord("not an Ink", where, f"stroke without x/y: {sorted(s.__dict__)}")
+        except ValueError as e:
+            raise BadRecord("invalid ink", where, str(e)[:120]) from None
+        out.append(xy)
     return out
 
 
@@ -272,7 +292,7 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
 def inventory(root: Path) -> dict:
     """Counts for `data verify`: images per dataset, InkML files per model and mode, tracings."""
     root = Path(root)
-    inv: dict = {"images": {}, "inkml": {}, "human_tracings": None}
+    inv: dict = {"images": {}, "inkml": {}, "human_tracings": None, "expected": dict(EXPECTED)}
     for ds in DATASETS:
         d = root / ds / "images_sample"
         inv["images"][ds] = len(list(d.glob("*.png"))) if d.is_dir() else 0

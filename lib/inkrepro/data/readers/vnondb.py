@@ -10,6 +10,7 @@ at the leaves, ``traceView traceDataRef="..."`` pointing at ``trace`` ids::
           <traceGroup><annotation type="truth">word</annotation>
             <traceView traceDataRef="0"/> ...
 
+Parsed with the ink core's InkML reader (:mod:`inkrepro.ink.inkml`, defusedxml).
 ``level="word"`` yields the leaf groups, ``level="line"`` their parents. A file without any
 traceGroup is one sample (its root ``truth`` annotation; the word/line-level releases). Splits
 come from ``train/``, ``valid[ation]/``, ``test/`` folders or split lists of file stems

@@ -1,0 +1,111 @@
+"""Model configs: plain frozen dataclasses (ViT + T5 v1.1 / mT5-style encoder-decoder).
+
+Each named config's docstring gives the command that shows it and what it gives. Counts are
+exact (``inkrepro model summary --config NAME``, computed with ``jax.eval_shape``, nothing is
+allocated). The paper's sizes (Small ~340M, Large ~1B) are not broken down in the paper;
+our ``small``/``large`` state their assumptions.
+
+Image size is not a model field: it comes from ``data.image_size`` (one source of truth);
+the ViT's position embeddings are sized for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from inkrepro.errors import UserError
+
+# ViT variants at patch 16 (big_vision names): width, depth, mlp_dim, heads.
+VIT_VARIANTS: dict[str, tuple[int, int, int, int]] = {
+    "mu": (64, 2, 256, 2),        # ours: CPU-sized
+    "Ti": (192, 12, 768, 3),
+    "S": (384, 12, 1536, 6),
+    "B": (768, 12, 3072, 12),
+    "L": (1024, 24, 4096, 16),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One PaLI-style derenderer. Width/depth fields are overridable (``model.d_model=128``)."""
+
+    name: str = "tiny"
+    # --- ViT (image encoder)
+    vit_width: int = 64
+    vit_depth: int = 2
+    vit_mlp_dim: int = 256
+    vit_heads: int = 2
+    patch_size: int = 8
+    posemb: str = "learn"            # "learn" | "sincos2d"
+    vit_dropout: float = 0.0
+    freeze_vit: bool = False         # the paper freezes its (pretrained) ViT
+    vit_init: str = ""               # Orbax dir or .npz of ViT params ("" = random init)
+    # --- T5 v1.1 / mT5-style encoder-decoder
+    d_model: int = 128
+    num_heads: int = 4
+    d_kv: int = 32
+    d_ff: int = 256
+    enc_layers: int = 2
+    dec_layers: int = 2
+    rel_buckets: int = 32
+    rel_max_distance: int = 128
+    dropout: float = 0.0
+    vocab_size: int = 0              # output vocabulary; 0 = the data vocabulary's size
+    dtype: str = "float32"           # activation dtype ("bfloat16" on TPU); params stay float32
+
+    def vit_variant(self, name: str) -> ModelConfig:
+        """This config with the ViT replaced by a named variant (``mu``, ``Ti``, ``S``, ``B``, ``L``)."""
+        if name not in VIT_VARIANTS:
+            raise UserError(f"unknown ViT variant {name!r}; known: {', '.join(VIT_VARIANTS)}")
+        w, d, m, h = VIT_VARIANTS[name]
+        return dataclasses.replace(self, vit_width=w, vit_depth=d, vit_mlp_dim=m, vit_heads=h)
+
+
+def tiny() -> ModelConfig:
+    """CPU model for the laptop profile: ViT-mu/8 (64 wide, 2 blocks) + T5 2+2 layers at 128.
+
+    Command: ``inkrepro model summary --config tiny``. Gives ~0.9M parameters with a
+    1,451-entry vocabulary (1,000 text pieces + 451 ink ids); trains in minutes on 2 CPU cores
+    (``inkrepro train --profile laptop``) and learns to derender synthetic words.
+    """
+    return ModelConfig()
+
+
+def small() -> ModelConfig:
+    """InkSight Small (~340M in the paper). ASSUMPTIONS (not published in this detail):
+    ViT-B/16 (86M, 224px, learned position embeddings) + T5 v1.1 *base* encoder-decoder
+    (d_model 768, 12+12 layers, 12 heads x 64, gated-GELU d_ff 2048) with a 32,000-piece
+    SentencePiece text vocabulary + 451 ink ids (untied output layer).
+
+    Command: ``inkrepro model summary --config small``. Gives 334.7M parameters (ViT 85.8M,
+    projection 0.6M, encoder-decoder 248.3M with embeddings).
+    """
+    return dataclasses.replace(
+        ModelConfig(name="small", patch_size=16, dropout=0.1, vit_dropout=0.1, freeze_vit=True,
+                    d_model=768, num_heads=12, d_kv=64, d_ff=2048, enc_layers=12, dec_layers=12,
+                    vocab_size=32000 + 451),
+    ).vit_variant("B")
+
+
+def large() -> ModelConfig:
+    """InkSight Large (~1B in the paper). ASSUMPTIONS: ViT-L/16 (303M) + T5 v1.1 *large*
+    encoder-decoder (d_model 1024, 24+24 layers, 16 heads x 64, d_ff 2816), 32,000 text
+    pieces + 451 ink ids.
+
+    Command: ``inkrepro model summary --config large``. Gives 1.09B parameters.
+    """
+    return dataclasses.replace(
+        ModelConfig(name="large", patch_size=16, dropout=0.1, vit_dropout=0.1, freeze_vit=True,
+                    d_model=1024, num_heads=16, d_kv=64, d_ff=2816, enc_layers=24, dec_layers=24,
+                    vocab_size=32000 + 451),
+    ).vit_variant("L")
+
+
+CONFIGS = {"tiny": tiny, "small": small, "large": large}
+
+
+def get(name: str) -> ModelConfig:
+    if name not in CONFIGS:
+        raise UserError(f"unknown model config {name!r}; known: {', '.join(CONFIGS)}")
+    return CONFIGS[name]()

@@ -1,0 +1,104 @@
+"""The PaLI-style derenderer: ViT patches (projected to the text width) ++ embedded prompt ->
+T5 encoder; the T5 decoder predicts one joint text + ink vocabulary.
+
+    logits_BxTxV = Derenderer(cfg, image_size=S, vocab_size=V, rngs=nnx.Rngs(0))(
+        image_BxSxSx3, encoder_tokens_BxLp, decoder_inputs_BxT, deterministic=True)
+
+Training passes ``deterministic=False, dropout_key=key``. With ``cfg.freeze_vit`` no gradient
+flows into the ViT (``stop_gradient``; the optimiser also leaves its parameters unchanged).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from inkrepro.model import t5
+from inkrepro.model.configs import ModelConfig
+from inkrepro.model.layers import DropoutKeys, get_dtype
+from inkrepro.model.vit import ViT
+
+
+class Derenderer(nnx.Module):
+    def __init__(self, cfg: ModelConfig, *, image_size: int, vocab_size: int, rngs: nnx.Rngs):
+        self.cfg = cfg
+        self.image_size, self.vocab_size = image_size, vocab_size
+        dt = get_dtype(cfg.dtype)
+        self.vit = ViT(cfg, image_size, rngs=rngs)
+        self.img_proj = nnx.Linear(cfg.vit_width, cfg.d_model, dtype=dt, rngs=rngs)
+        self.token_embed = nnx.Embed(vocab_size, cfg.d_model, dtype=dt,
+                                     embedding_init=nnx.initializers.normal(1.0), rngs=rngs)
+        self.encoder = t5.Encoder(cfg, rngs=rngs)
+        self.decoder = t5.Decoder(cfg, vocab_size, rngs=rngs)
+
+    @property
+    def num_patches(self) -> int:
+        return self.vit.grid ** 2
+
+    def encode(self, image_BxSxSx3, encoder_tokens_BxLp, keys: DropoutKeys | None = None):
+        """-> (encoded [B, N+Lp, D], mask [B, N+Lp])"""
+        patches_BxNxW = self.vit(image_BxSxSx3, keys)
+        if self.cfg.freeze_vit:
+            patches_BxNxW = jax.lax.stop_gradient(patches_BxNxW)
+        img_BxNxD = self.img_proj(patches_BxNxW)
+        txt_BxLpxD = self.token_embed(encoder_tokens_BxLp)
+        x_BxLxD = jnp.concatenate([img_BxNxD, txt_BxLpxD.astype(img_BxNxD.dtype)], axis=1)
+        b, n = img_BxNxD.shape[:2]
+        mask_BxL = jnp.concatenate([jnp.ones((b, n), bool), encoder_tokens_BxLp > 0], axis=1)
+        return self.encoder(x_BxLxD, mask_BxL, keys), mask_BxL
+
+    def decode(self, enc_BxLxD, enc_mask_BxL, decoder_inputs_BxT, keys: DropoutKeys | None = None):
+        return self.decoder(self.token_embed(decoder_inputs_BxT), enc_BxLxD, enc_mask_BxL, keys)
+
+    def __call__(self, image_BxSxSx3, encoder_tokens_BxLp, decoder_inputs_BxT, *,
+                 deterministic: bool = True, dropout_key: jax.Array | None = None) -> jax.Array:
+        keys = None if deterministic or dropout_key is None else DropoutKeys(dropout_key)
+        enc, mask = self.encode(image_BxSxSx3, encoder_tokens_BxLp, keys)
+        return self.decode(enc, mask, decoder_inputs_BxT, keys)
+
+    # ------------------------------------------------------------------ cached decoding
+    def init_cache(self, enc_BxLxD, max_len: int) -> list[t5.Cache]:
+        return self.decoder.init_cache(enc_BxLxD, max_len)
+
+    def decode_step(self, token_B, t, caches, enc_mask_BxL):
+        """Logits [B, V] for position ``t`` given the token at ``t`` (the previous output)."""
+        y_Bx1xD = self.token_embed(token_B[:, None])
+        logits_Bx1xV, caches = self.decoder.step(y_Bx1xD, t, caches, enc_mask_BxL)
+        return logits_Bx1xV[:, 0], caches
+
+
+def build(cfg: ModelConfig, *, image_size: int, vocab_size: int, seed: int = 0) -> Derenderer:
+    """A freshly initialised model (``cfg.vocab_size`` wins over ``vocab_size`` when set)."""
+    v = cfg.vocab_size or vocab_size
+    if v < vocab_size:
+        raise ValueError(f"model.vocab_size={cfg.vocab_size} is smaller than the data vocabulary ({vocab_size})")
+    ctor = lambda: Derenderer(cfg, image_size=image_size, vocab_size=v, rngs=nnx.Rngs(params=seed))
+    graphdef, _ = nnx.split(nnx.eval_shape(ctor))
+    state = jax.jit(lambda: nnx.split(ctor())[1])()   # one compiled init instead of op-by-op
+    model = nnx.merge(graphdef, state)
+    if cfg.vit_init:
+        from inkrepro.model.vit_convert import load_vit_params
+
+        load_vit_params(model, cfg.vit_init)
+    return model
+
+
+def abstract(cfg: ModelConfig, *, image_size: int, vocab_size: int) -> Derenderer:
+    """Shape-only model (nothing allocated) for counting and checkpoint restore targets."""
+    return nnx.eval_shape(lambda: Derenderer(cfg, image_size=image_size,
+                                             vocab_size=cfg.vocab_size or vocab_size,
+                                             rngs=nnx.Rngs(params=0)))
+
+
+def param_counts(model: Derenderer) -> dict[str, int]:
+    """Parameters per component and total (works on abstract models); ``decoder`` includes
+    its untied output layer, also given alone as ``decoder.output_layer``."""
+    def count(m) -> int:
+        return sum(int(x.size) for x in jax.tree.leaves(nnx.state(m, nnx.Param)))
+
+    parts = {"vit": count(model.vit), "img_proj": count(model.img_proj),
+             "token_embed": count(model.token_embed), "encoder": count(model.encoder),
+             "decoder": count(model.decoder), "decoder.output_layer": count(model.decoder.logits_dense)}
+    parts["total"] = count(model)
+    return parts

@@ -1,0 +1,46 @@
+"""Small shared pieces: dropout with explicit keys, dot-product attention, dtype lookup."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+NEG_INF = -1e9
+
+
+class DropoutKeys:
+    """Hands out a fresh key per dropout site (``None`` = deterministic, no dropout).
+
+    Keys are ``fold_in(key, i)`` with ``i`` the site's trace order, so a training step's
+    randomness depends only on the step key it was given (exact resume)."""
+
+    def __init__(self, key: jax.Array | None):
+        self.key, self.i = key, 0
+
+    def __call__(self) -> jax.Array:
+        self.i += 1
+        return jax.random.fold_in(self.key, self.i)
+
+
+def dropout(x: jax.Array, rate: float, keys: DropoutKeys | None) -> jax.Array:
+    if keys is None or keys.key is None or rate <= 0.0:
+        return x
+    keep = jax.random.bernoulli(keys(), 1.0 - rate, x.shape)
+    return jnp.where(keep, x / (1.0 - rate), 0).astype(x.dtype)
+
+
+def attention(q_BxQxHxK: jax.Array, k_BxTxHxK: jax.Array, v_BxTxHxK: jax.Array,
+              mask_BxHxQxT: jax.Array | None = None, bias_BxHxQxT: jax.Array | None = None,
+              scale: float = 1.0) -> jax.Array:
+    """Softmax attention in float32; masked positions get ``NEG_INF``. Returns BxQxHxK."""
+    logits = jnp.einsum("bqhk,bthk->bhqt", q_BxQxHxK, k_BxTxHxK).astype(jnp.float32) * scale
+    if bias_BxHxQxT is not None:
+        logits = logits + bias_BxHxQxT.astype(jnp.float32)
+    if mask_BxHxQxT is not None:
+        logits = jnp.where(mask_BxHxQxT, logits, NEG_INF)
+    probs = jax.nn.softmax(logits, axis=-1).astype(v_BxTxHxK.dtype)
+    return jnp.einsum("bhqt,bthk->bqhk", probs, v_BxTxHxK)
+
+
+def get_dtype(name: str):
+    return {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}[name]

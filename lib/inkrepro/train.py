@@ -1,0 +1,445 @@
+"""Training, top to bottom: mesh, input, model, optimiser, checkpoint, loop.
+
+    inkrepro train --profile laptop --workdir runs/work/laptop [-o train.steps=200 ...]
+    res = train(config.profile("laptop"), "runs/work/laptop")   # -> metrics, checkpoint, run id
+
+The workdir holds ``config.json``, ``vocab/``, ``checkpoints/<step>/`` (Orbax: params,
+optimiser state + step + RNG, Grain iterator state), ``metrics.jsonl`` and ``result.json``.
+Rerunning with the same workdir resumes from the latest checkpoint; a run killed and
+resumed ends with the same parameters and metrics as one never killed (on CPU).
+
+A non-finite loss stops the run with a UserError naming the step window; checkpoints are only
+written after every step since the previous one had a finite loss, so the last one is good.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from inkrepro import configlib
+from inkrepro.errors import UserError
+
+
+# ================================================================================ schedule
+def lr_schedule(tc):
+    """T5X ``linear_decay``: ``lr_peak * min(step / warmup, 1 + decay * (warmup - step))``,
+    exactly (negative past ``warmup + 1/decay``) unless ``tc.lr_clamp_zero``."""
+    import jax.numpy as jnp
+
+    def fn(step):
+        s = jnp.asarray(step, jnp.float32)
+        warm = s / tc.warmup_steps if tc.warmup_steps > 0 else jnp.float32(1.0)
+        lr = tc.lr_peak * jnp.minimum(warm, 1.0 + tc.lr_decay * (tc.warmup_steps - s))
+        return jnp.maximum(lr, 0.0) if tc.lr_clamp_zero else lr
+
+    return fn
+
+
+def make_optimizer(tc, params, freeze_vit: bool):
+    """Adafactor as in the paper/T5X: no momentum (beta1 = 0), decay 0.8, factored second
+    moments, update clipping 1.0, parameter-scaled updates. Frozen ViT: zero updates."""
+    import jax
+    import optax
+
+    tx = optax.adafactor(learning_rate=lr_schedule(tc), decay_rate=tc.adafactor_decay,
+                         momentum=None, factored=True, multiply_by_parameter_scale=True,
+                         clipping_threshold=tc.clipping_threshold)
+    if not freeze_vit:
+        return tx
+    labels = jax.tree_util.tree_map_with_path(
+        lambda p, _: "frozen" if jax.tree_util.keystr(p).startswith("['vit']") else "train", params)
+    return optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()}, labels)
+
+
+# ================================================================================ loss
+def loss_and_metrics(logits_BxTxV, batch, num_tasks: int):
+    """Masked softmax cross-entropy (mean over weighted target tokens) and per-task sums."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    tgt, w = batch["decoder_targets"], batch["loss_weights"]
+    ce_BxT = optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, tgt)
+    correct_BxT = (jnp.argmax(logits_BxTxV, -1) == tgt).astype(jnp.float32)
+    onehot_BxK = jax.nn.one_hot(batch["task_id"], num_tasks, dtype=jnp.float32)
+    sums = {"ce": (ce_BxT * w).sum(1) @ onehot_BxK, "correct": (correct_BxT * w).sum(1) @ onehot_BxK,
+            "tokens": w.sum(1) @ onehot_BxK, "examples": onehot_BxK.sum(0)}
+    loss = (ce_BxT * w).sum() / jnp.maximum(w.sum(), 1.0)
+    return loss, sums
+
+
+def summarize(sums: dict, prefix: str) -> dict[str, float]:
+    """Per-task and overall loss / token accuracy from accumulated sums (host numpy)."""
+    import numpy as np
+
+    from inkrepro.tasks import TASK_NAMES
+
+    tok = np.maximum(sums["tokens"], 1e-9)
+    out = {f"{prefix}/loss": float(sums["ce"].sum() / max(sums["tokens"].sum(), 1e-9)),
+           f"{prefix}/token_accuracy": float(sums["correct"].sum() / max(sums["tokens"].sum(), 1e-9))}
+    for k, name in enumerate(TASK_NAMES):
+        if sums["tokens"][k] > 0:
+            out[f"{prefix}/{name}/loss"] = float(sums["ce"][k] / tok[k])
+            out[f"{prefix}/{name}/token_accuracy"] = float(sums["correct"][k] / tok[k])
+    return out
+
+
+# ================================================================================ mesh
+def make_mesh(tc):
+    """A (data, fsdp) device mesh from the config (classic auto-sharded axes)."""
+    import jax
+
+    n, f = jax.device_count(), max(1, tc.mesh_fsdp)
+    d = tc.mesh_data if tc.mesh_data > 0 else n // f
+    if d * f != n:
+        raise UserError(f"mesh data={d} x fsdp={f} does not use the {n} devices; set "
+                        "train.mesh_data / train.mesh_fsdp so that their product is the device count")
+    auto = (jax.sharding.AxisType.Auto,) * 2
+    return jax.make_mesh((d, f), ("data", "fsdp"), axis_types=auto)
+
+
+def param_sharding(mesh, x):
+    """FSDP rule: shard the largest dimension divisible by the fsdp size; else replicate."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    f = mesh.shape["fsdp"]
+    shape = getattr(x, "shape", ())
+    spec = [None] * len(shape)
+    if f > 1 and shape:
+        dims = sorted(range(len(shape)), key=lambda i: -shape[i])
+        for i in dims:
+            if shape[i] % f == 0 and shape[i] >= f:
+                spec[i] = "fsdp"
+                break
+    del jax
+    return NamedSharding(mesh, P(*spec))
+
+
+def batch_sharding(mesh):
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    return NamedSharding(mesh, P(("data", "fsdp")))
+
+
+# ================================================================================ workdir
+def _save_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
+    tmp.replace(path)
+
+
+def _prepare_workdir(cfg, workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    cpath = workdir / "config.json"
+    d = configlib.to_dict(cfg)
+    if cpath.exists():
+        old = json.loads(cpath.read_text())
+        if configlib.config_hash(old) != configlib.config_hash(d):
+            diff = sorted(k for k, v in configlib.flatten(d).items()
+                          if configlib.flatten(old).get(k, object()) != v)
+            raise UserError(f"{workdir} holds a run with a different config (differs in: "
+                            f"{', '.join(diff[:8]) or 'keys'}); use a new --workdir or delete it")
+    else:
+        _save_json(cpath, d)
+
+
+def _checkpoint_manager(workdir: Path, keep: int):
+    import orbax.checkpoint as ocp
+
+    return ocp.CheckpointManager(
+        (workdir / "checkpoints").resolve(),
+        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
+        item_names=("params", "train_state", "data", "meta"))
+
+
+def _abstract(tree, shardings):
+    import jax
+
+    return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), tree, shardings)
+
+
+# ================================================================================ train
+def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[str, Any]:
+    """Train (or resume) ``cfg`` in ``workdir``; returns {metrics, checkpoint, run_id, ...}."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import orbax.checkpoint as ocp
+    from flax import nnx
+    from tqdm.auto import tqdm
+
+    from inkrepro import tasks, tracking
+    from inkrepro.data import pipeline
+    from inkrepro.model import derenderer
+
+    workdir = Path(workdir).resolve()
+    tc, mc, dc = cfg.train, cfg.model, cfg.data
+    _prepare_workdir(cfg, workdir)
+    num_tasks = len(tasks.TASK_NAMES)
+
+    # ------------------------------------------------------------------ mesh
+    mesh = make_mesh(tc)
+    n_dev, n_proc = jax.device_count(), jax.process_count()
+    if tc.batch_size % n_dev or tc.batch_size % n_proc:
+        raise UserError(f"train.batch_size={tc.batch_size} must be divisible by the {n_dev} devices")
+    b_sh = batch_sharding(mesh)
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    # ------------------------------------------------------------------ input
+    vocab = pipeline.load_vocab(dc)
+    if not (workdir / "vocab" / "spm.model").exists():
+        vocab.save(workdir / "vocab")
+    local_bs = tc.batch_size // n_proc
+    data_it = pipeline.make_train_iterator(dc, vocab, local_bs, seed=cfg.seed,
+                                           shard_index=jax.process_index(), shard_count=n_proc)
+    val_it = pipeline.make_train_iterator(dc, vocab, local_bs, seed=cfg.seed + 10_007, split="validation",
+                                          shard_index=jax.process_index(), shard_count=n_proc)
+    val_batches = [next(val_it) for _ in range(max(1, tc.eval_batches))]
+
+    def to_global(batch):
+        return {k: jax.make_array_from_process_local_data(b_sh, np.asarray(v)) for k, v in batch.items()}
+
+    # ------------------------------------------------------------------ model
+    model = derenderer.build(mc, image_size=dc.image_size, vocab_size=vocab.size, seed=cfg.seed)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    counts = derenderer.param_counts(model)
+    del model
+    dropout_on = mc.dropout > 0 or mc.vit_dropout > 0
+
+    # ------------------------------------------------------------------ optimiser
+    tx = make_optimizer(tc, params, mc.freeze_vit)
+    schedule = lr_schedule(tc)
+
+    def init_state(params):
+        return {"params": params, "opt": tx.init(params), "step": jnp.zeros((), jnp.int32),
+                "rng": jax.random.key_data(jax.random.key(cfg.seed))}
+
+    shapes = jax.eval_shape(init_state, params)
+    state_sh = jax.tree.map(lambda x: param_sharding(mesh, x), shapes)
+    state_sh["step"], state_sh["rng"] = replicated, replicated
+
+    def train_step(state, batch):
+        key = jax.random.fold_in(jax.random.wrap_key_data(state["rng"]), state["step"])
+
+        def loss_fn(p):
+            m = nnx.merge(graphdef, p, rest)
+            logits = m(batch["image"], batch["encoder_tokens"], batch["decoder_inputs"],
+                       deterministic=not dropout_on, dropout_key=key)
+            return loss_and_metrics(logits, batch, num_tasks)
+
+        (loss, sums), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+        updates, opt = tx.update(grads, state["opt"], state["params"])
+        new = {"params": optax_apply(state["params"], updates), "opt": opt,
+               "step": state["step"] + 1, "rng": state["rng"]}
+        return new, {**sums, "loss": loss, "grad_norm": optax_global_norm(grads),
+                     "lr": schedule(state["step"])}
+
+    def eval_step(params, batch):
+        m = nnx.merge(graphdef, params, rest)
+        logits = m(batch["image"], batch["encoder_tokens"], batch["decoder_inputs"])
+        return loss_and_metrics(logits, batch, num_tasks)[1]
+
+    donate = (0,) if jax.default_backend() != "cpu" else ()
+    p_train_step = jax.jit(train_step, in_shardings=(state_sh, b_sh), out_shardings=(state_sh, replicated),
+                           donate_argnums=donate)
+    p_eval_step = jax.jit(eval_step, in_shardings=(state_sh["params"], b_sh), out_shardings=replicated)
+
+    # ------------------------------------------------------------------ checkpoint
+    mgr = _checkpoint_manager(workdir, tc.keep_checkpoints)
+    latest = mgr.latest_step()
+    if latest is None:
+        state = jax.jit(init_state, out_shardings=state_sh)(params)
+        start = 0
+    else:
+        ab = _abstract(shapes, state_sh)
+        try:
+            r = mgr.restore(latest, args=ocp.args.Composite(
+                params=ocp.args.StandardRestore(ab["params"]),
+                train_state=ocp.args.StandardRestore({k: ab[k] for k in ("opt", "step", "rng")}),
+                data=ocp.args.JsonRestore(), meta=ocp.args.JsonRestore()))
+        except Exception as e:  # noqa: BLE001 - corrupt / incompatible checkpoint
+            raise UserError(f"cannot restore checkpoint {workdir}/checkpoints/{latest} ({type(e).__name__}: "
+                            f"{str(e)[:200]}); delete that step folder to fall back to an older one") from None
+        state = {"params": r["params"], **r["train_state"]}
+        data_it.set_state(r["data"])
+        start = int(r["meta"]["step"])
+    del params
+
+    # ------------------------------------------------------------------ tracking
+    metrics_path = workdir / "metrics.jsonl"
+    if metrics_path.exists():  # drop lines written after the checkpoint we resume from
+        keep = [ln for ln in metrics_path.read_text().splitlines() if ln and json.loads(ln)["step"] <= start]
+        metrics_path.write_text("".join(k + "\n" for k in keep))
+    run_id_path = workdir / "mlflow_run_id.txt"
+    run_ctx = contextlib.nullcontext(None)
+    if tc.track:
+        old_id = run_id_path.read_text().strip() if run_id_path.exists() else None
+        run_ctx = tracking.run(cfg.name, parent_run_id=parent_run_id, run_id=old_id, tags={
+            "inkrepro_kind": "train", "profile": cfg.profile, "seed": cfg.seed,
+            "config_hash": configlib.config_hash(cfg), "workdir": str(workdir)})
+
+    def log(metrics: dict[str, float], step: int) -> None:
+        with metrics_path.open("a") as f:
+            f.write(json.dumps({"step": step, **metrics}) + "\n")
+        if tc.track:
+            tracking.log_metrics(metrics, step=step)
+
+    def validate(step: int) -> dict[str, float]:
+        acc = None
+        for vb in val_batches:
+            s = jax.device_get(p_eval_step(state["params"], to_global(vb)))
+            acc = s if acc is None else jax.tree.map(np.add, acc, s)
+        out = summarize(acc, "val")
+        log(out, step)
+        return out
+
+    # ------------------------------------------------------------------ loop
+    delay = float(os.environ.get("INKREPRO_STEP_DELAY_S", "0") or 0)  # test hook (kill/resume test)
+    last: dict[str, float] = {}
+    window: list[dict] = []
+    t_window = time.perf_counter()
+
+    def flush(step: int) -> None:
+        """Fetch the window's metrics, stop on a non-finite loss, log means."""
+        nonlocal window, t_window, last
+        if not window:
+            return
+        host = jax.device_get(window)
+        losses = np.asarray([h["loss"] for h in host])
+        if not np.all(np.isfinite(losses)):
+            bad = step - len(window) + int(np.argmin(np.isfinite(losses))) + 1
+            good = mgr.latest_step()
+            raise UserError(f"non-finite training loss at step {bad}; stopped. Last good checkpoint: "
+                            f"{'step ' + str(good) if good is not None else 'none'} in {workdir}/checkpoints. "
+                            "Lower train.lr_peak or check the data, then rerun (it resumes from there)")
+        sums = {k: np.sum([h[k] for h in host], axis=0) for k in ("ce", "correct", "tokens", "examples")}
+        dt = time.perf_counter() - t_window
+        last = {**summarize(sums, "train"), "train/lr": float(host[-1]["lr"]),
+                "train/grad_norm": float(np.mean([h["grad_norm"] for h in host])),
+                "train/examples_per_s": len(window) * tc.batch_size / max(dt, 1e-9)}
+        log(last, step)
+        window, t_window = [], time.perf_counter()
+
+    with run_ctx as run:
+        run_id = getattr(getattr(run, "info", None), "run_id", "") or ""
+        if tc.track:
+            run_id_path.write_text(run_id)
+            if start == 0:
+                tracking.log_params({"config": configlib.to_dict(cfg)})
+                tracking.log_params({"model_params": counts})
+            tracking.set_tags({"checkpoint_dir": str(workdir / "checkpoints"), "devices": n_dev,
+                               "mesh": f"data={mesh.shape['data']},fsdp={mesh.shape['fsdp']}"})
+        bar = tqdm(total=tc.steps, initial=start, desc=f"train {cfg.name}", unit="step",
+                   disable=not tc.progress or os.environ.get("INKREPRO_NO_PROGRESS") == "1")
+        val: dict[str, float] = {}
+        for step in range(start + 1, tc.steps + 1):
+            batch = to_global(next(data_it))
+            state, m = p_train_step(state, batch)
+            window.append(m)
+            if delay:
+                time.sleep(delay)
+            is_ckpt = tc.checkpoint_every > 0 and step % tc.checkpoint_every == 0 or step == tc.steps
+            if step % tc.log_every == 0 or is_ckpt:
+                flush(step)
+                bar.set_postfix(loss=f"{last['train/loss']:.3f}", ex_s=f"{last['train/examples_per_s']:.0f}")
+            if tc.eval_every > 0 and step % tc.eval_every == 0 and step != tc.steps:
+                val = validate(step)
+            if is_ckpt:
+                mgr.save(step, args=ocp.args.Composite(
+                    params=ocp.args.StandardSave(state["params"]),
+                    train_state=ocp.args.StandardSave({k: state[k] for k in ("opt", "step", "rng")}),
+                    data=ocp.args.JsonSave(data_it.get_state()),
+                    meta=ocp.args.JsonSave({"step": step, "metrics": last})))
+            bar.update(1)
+        bar.close()
+        mgr.wait_until_finished()
+        val = validate(tc.steps)
+        if not last and mgr.latest_step() is not None:  # resumed at the very end
+            last = dict(mgr.restore(mgr.latest_step(), args=ocp.args.Composite(
+                meta=ocp.args.JsonRestore()))["meta"]["metrics"])
+        metrics = {**last, **val}
+        result = {"metrics": metrics, "checkpoint": str(workdir / "checkpoints"), "run_id": run_id,
+                  "workdir": str(workdir), "steps": tc.steps, "model_params": counts["total"]}
+        _save_json(workdir / "result.json", result)
+        if tc.track:
+            tracking.log_artifact(workdir / "config.json")
+            tracking.log_artifact(workdir / "result.json")
+    mgr.close()
+    return result
+
+
+def optax_apply(params, updates):
+    import optax
+
+    return optax.apply_updates(params, updates)
+
+
+def optax_global_norm(tree):
+    import optax
+
+    return optax.global_norm(tree)
+
+
+# ================================================================================ inference
+def load_for_inference(workdir: str | Path, step: int | None = None):
+    """-> (model with the latest (or ``step``) checkpoint's parameters, vocab, cfg)."""
+    import jax
+    import orbax.checkpoint as ocp
+    from flax import nnx
+
+    from inkrepro import config as config_mod
+    from inkrepro.model import derenderer
+    from inkrepro.text import Vocabulary
+
+    workdir = Path(workdir)
+    if not (workdir / "config.json").is_file():
+        raise UserError(f"{workdir} is not a training workdir (no config.json); train first")
+    cfg = config_mod.from_dict(json.loads((workdir / "config.json").read_text()))
+    vocab = Vocabulary.load(workdir / "vocab")
+    ckdir = (workdir / "checkpoints").resolve()
+    mgr = ocp.CheckpointManager(ckdir, item_names=("params", "train_state", "data", "meta"))
+    step = mgr.latest_step() if step is None else step
+    if step is None:
+        raise UserError(f"no checkpoint in {ckdir}; the run has not saved one yet")
+    abstract = derenderer.abstract(cfg.model, image_size=cfg.data.image_size, vocab_size=vocab.size)
+    graphdef, ab_params, rest = nnx.split(abstract, nnx.Param, ...)
+    sh = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    try:
+        r = mgr.restore(step, args=ocp.args.Composite(params=ocp.args.StandardRestore(
+            _abstract(ab_params, jax.tree.map(lambda _: sh, ab_params)))))
+    except Exception as e:  # noqa: BLE001
+        raise UserError(f"cannot read checkpoint {ckdir}/{step} ({type(e).__name__}: {str(e)[:200]})") from None
+    mgr.close()
+    return nnx.merge(graphdef, r["params"], rest), vocab, cfg
+
+
+# ================================================================================ CLI
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train (or resume) a derenderer",
+                              description="Train a profile's model; rerun with the same --workdir to resume.")
+    p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
+    p.add_argument("--workdir", required=True, help="run folder (checkpoints, config, metrics)")
+    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. train.steps=200 or model=small (repeatable)")
+    p.add_argument("--parent-run-id", default=None, help="MLflow parent run")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(a) -> int:
+    from inkrepro import config as config_mod
+
+    cfg = config_mod.profile(a.profile, a.override)
+    if a.print_config:
+        print(json.dumps(configlib.to_dict(cfg), indent=1))
+        return 0
+    res = train(cfg, a.workdir, parent_run_id=a.parent_run_id)
+    print(json.dumps({k: res[k] for k in ("checkpoint", "run_id", "steps")} | {
+        k: round(v, 4) for k, v in res["metrics"].items() if k in ("train/loss", "val/loss")}))
+    return 0

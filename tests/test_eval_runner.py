@@ -1,0 +1,126 @@
+"""The evaluation runner end to end with a fake derenderer (the model has its own tests):
+Parquet, metrics with CIs, galleries, MLflow, InkML folders, the CLI verb."""
+
+import argparse
+import hashlib
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inkrepro.data.pipeline import DataConfig
+from inkrepro.evaluate import runner
+from inkrepro.ink import tokens
+
+from eval_fixtures import tiny_recognizer  # noqa: F401
+
+DATA = DataConfig(train_size=4, validation_size=2, test_size=3, ink_sources=("hershey",),
+                  ocr_sources=("photos",), image_size=64)
+STROKE = "<ink_token_450><ink_token_20><ink_token_245><ink_token_60><ink_token_255>"
+
+
+def _key(img):
+    return hashlib.sha1(np.ascontiguousarray(img).tobytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def perfect():
+    """A fake derenderer that returns the reference ink of each input (a fixed stroke for
+    photos); its recognize-and-derender output of the first sample has no stroke."""
+    samples = runner.dataset_samples(DATA, "hershey", runner.EvalOptions(n=3))
+    table = {_key(s.image): tokens.to_text(tokens.encode(s.ref)) for s in samples}
+    first = _key(samples[0].image)
+
+    def fn(images, prompts, allow_text):
+        out = []
+        for img, p in zip(images, prompts):
+            ink = table.get(_key(img), STROKE)
+            if p == "Recognize and derender.":
+                out.append("txt" if _key(img) == first else f"txt {ink}")
+            else:
+                out.append(ink)
+        return out
+
+    return fn
+
+
+@pytest.fixture(scope="module")
+def result(perfect, tiny_recognizer, tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    return runner.evaluate_checkpoint(
+        str(out / "ckpt"), datasets=("hershey", "synthetic_photos"),
+        modes=("vanilla", "d+t", "r+d"), loaded=(None, None, SimpleNamespace(data=DATA, profile="test")),
+        derender=perfect, recognizer=str(tiny_recognizer.path), max_recognizer_cer=1e9, n=3,
+        bootstrap=50, gallery_n=2, text_source="label", out_dir=str(out / "res"), progress=False)
+
+
+def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):
+    m = result["metrics"]
+    assert m["eval/hershey/vanilla/n"] == 3
+    assert m["eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
+    assert m["eval/hershey/vanilla/ldtw"] == pytest.approx(0.0, abs=1e-6)
+    assert m["eval/hershey/vanilla/aiou"] == pytest.approx(1.0)
+    assert m["eval/hershey/vanilla/validity"] == 1.0
+    assert m["eval/hershey/recognize_and_derender/fallback_count"] == 1
+    assert m["eval/hershey/recognize_and_derender/dtw"] == pytest.approx(0.0)
+    # the same inks read by the same recognizer: equal to the upper bound
+    assert m["eval/hershey/vanilla/char_f1"] == pytest.approx(m["eval/hershey/upper_bound/char_f1"])
+    assert m["eval/hershey/vanilla/char_f1_lo"] <= m["eval/hershey/vanilla/char_f1"] <= m["eval/hershey/vanilla/char_f1_hi"]
+    assert np.isfinite(m["eval/photos/vanilla/chamfer"]) and "eval/photos/vanilla/dtw" not in m
+    assert "eval/photos/upper_bound/n" not in m            # photos have no reference ink
+    assert "eval/hershey/vanilla/tesseract_char_f1" in m or result["notes"]
+    assert result["recognizer_version"] == tiny_recognizer.version
+
+
+def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):
+    df = pd.read_parquet(result["per_sample"])
+    assert {"id", "dataset", "mode", "label", "prompt", "output", "rec_text", "dtw", "chamfer",
+            "fallback"} <= set(df.columns)
+    assert len(df) == 3 * 3 + 3 * 3 + 3                     # 2 datasets x 3 modes + upper bound
+    dt = df[(df["mode"] == "derender_with_text") & (df["dataset"] == "hershey")]
+    assert (dt["prompt"] == "Derender the ink: " + dt["label"]).all()
+    assert all(p.endswith(".png") for p in result["galleries"]) and len(result["galleries"]) == 12
+    from inkrepro import tracking
+
+    runs = tracking.search_runs(f"tags.recognizer_version = '{tiny_recognizer.version}' and "
+                                "tags.inkrepro_kind = 'evaluate'")
+    assert result["run_id"] in set(runs["run_id"])
+    row = runs[runs["run_id"] == result["run_id"]].iloc[0]
+    assert row["metrics.eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
+
+
+def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):
+    from inkrepro.evaluate import cli
+    from inkrepro.ink import inkml
+
+    samples = runner.dataset_samples(DATA, "hershey", runner.EvalOptions(n=3))
+    root = tmp_path / "Small-p_IAM_inkml"
+    refs = tmp_path / "refs"
+    for folder, label in (("vanilla", "Vanilla Derender"), ("r+d", "Recognize and Derender")):
+        for s in samples:
+            ann = {"application": "inksight", "sourceDataset": "IAM", "inferenceMode": label,
+                   "exampleId": s.id, "textField": s.text}
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            inkml.write_inkml(root / folder / f"{s.id}.inkml", s.ref, ann, variant="inksight")
+    refs.mkdir()
+    for s in samples:
+        inkml.write_inkml(refs / f"{s.id}.inkml", s.ref, {"exampleId": s.id, "textField": s.text})
+    (root / "vanilla" / "broken.inkml").write_text("<ink><trace>1 2, oops</trace>")
+    res = runner.evaluate_inkml_dir(root, references=refs, recognizer=str(tiny_recognizer.path),
+                                    max_recognizer_cer=1e9, tesseract=False, bootstrap=20,
+                                    progress=False, log=False)
+    m = res["metrics"]
+    assert m["eval/IAM/vanilla/n"] == 3 and m["eval/IAM/recognize_and_derender/n"] == 3
+    assert m["eval/IAM/vanilla/dtw"] == pytest.approx(0.0)
+    assert m["eval/IAM/vanilla/char_f1"] == pytest.approx(m["eval/IAM/upper_bound/char_f1"])
+    assert any("skipped 1" in n for n in res["notes"])
+    # the CLI verb over the same folder
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers()
+    cli.register(sub)
+    args = p.parse_args(["evaluate", "--inkml-dir", str(root), "--recognizer", str(tiny_recognizer.path),
+                         "--max-recognizer-cer", "1e9", "--set", "tesseract=false",
+                         "--set", "bootstrap=10", "--out", str(tmp_path / "cli")])
+    assert args.func(args) == 0
+    assert (tmp_path / "cli" / "per_sample.parquet").is_file()
