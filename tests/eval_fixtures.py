@@ -11,12 +11,25 @@ TINY_REC = ["hidden=8", "layers=1", "train_size=24", "eval_size=6", "batch_size=
 
 @pytest.fixture(scope="session")
 def tiny_recognizer(_isolated_dirs):
-    """A (deliberately untrained) recognizer artifact: compiled and saved once per session."""
+    """A freshly initialised (untrained) recognizer artifact, saved once per session; the
+    training path itself is tested in test_eval_recognizer.py."""
     from inkrepro.evaluate import recognizer as R
 
     cfg = R.profile_config("smoke", TINY_REC)
-    rec = R.train(cfg, _isolated_dirs / "rec", log=True, progress=False)
+    charset = R.Charset(tuple("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,'-"))
+    rec = R.Recognizer(R.build_model(cfg, charset.size), charset, cfg, R.version_of(cfg, charset),
+                       {"test_cer": 1.0, "note": "untrained test fixture"})
+    R.save(rec, _isolated_dirs / "rec-untrained")
     return rec
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_recognizer(_isolated_dirs):
+    """A recognizer through the real training path (3 steps; it cannot read yet)."""
+    from inkrepro.evaluate import recognizer as R
+
+    cfg = R.profile_config("smoke", TINY_REC)
+    return R.train(cfg, _isolated_dirs / "rec", log=True, progress=False)
 
 
 def word_ink(text: str, face: str = "futural", height: float = 40.0) -> Ink:

@@ -7,7 +7,7 @@ from inkrepro.errors import UserError
 from inkrepro.evaluate import recognizer as R
 from inkrepro.ink.core import Ink
 
-from eval_fixtures import tiny_recognizer  # noqa: F401
+from eval_fixtures import tiny_recognizer, trained_tiny_recognizer  # noqa: F401
 
 
 def test_features_shapes_and_pen_up():
@@ -45,8 +45,8 @@ def test_ctc_greedy_and_beam_by_hand():
     assert cs.covers("abc") and not cs.covers("abz") and not cs.covers("")
 
 
-def test_artifact_roundtrip_and_refusal(tiny_recognizer, tmp_path):
-    rec = tiny_recognizer
+def test_artifact_roundtrip_and_refusal(trained_tiny_recognizer, tmp_path):
+    rec = trained_tiny_recognizer
     assert rec.version.startswith("rec-smoke-") and np.isfinite(rec.test_cer)
     assert rec.metrics["mlflow_run_id"]
     loaded = R.load(rec.path, max_cer=1e9)
