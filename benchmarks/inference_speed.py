@@ -66,9 +66,11 @@ def measure(config: str, batch: int, max_len: int, runs: int, image_size: int = 
 
 
 def table(rows: list[dict], device: str) -> str:
+    max_len = sorted({r["max_len"] for r in rows})
     lines = ["# Inference speed (tokens/s, mean of five runs)", "",
              f"Ours on **{device}** (JAX {__import__('jax').__version__}); randomly initialised "
-             "weights, greedy KV-cached decoding, tokens counted up to EOS. The paper's figures "
+             f"weights, greedy KV-cached decoding of at most {max_len} tokens per row, tokens "
+             "counted up to EOS; command: `python benchmarks/inference_speed.py`. The paper's figures "
              "are for its Small model on the GPUs named; batch size and output length are not "
              "published, so the rows are not like for like.", "",
              "| source | device | config | batch | tokens/s | sd | mean tokens/call |",

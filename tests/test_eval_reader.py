@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
+from eval_fixtures import word_ink
 from inkrepro.evaluate import metrics as M
 from inkrepro.evaluate import reader
 from inkrepro.ink.core import Ink
-
-from eval_fixtures import word_ink
 
 needs_tesseract = pytest.mark.skipif(not reader.available(), reason=(
     "Tesseract binary not installed: " + reader.INSTALL_HINT))

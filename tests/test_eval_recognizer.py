@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
+from eval_fixtures import tiny_recognizer, trained_tiny_recognizer  # noqa: F401
 from inkrepro.errors import UserError
 from inkrepro.evaluate import recognizer as R
 from inkrepro.ink.core import Ink
-
-from eval_fixtures import tiny_recognizer, trained_tiny_recognizer  # noqa: F401
 
 
 def test_features_shapes_and_pen_up():
@@ -45,7 +44,7 @@ def test_ctc_greedy_and_beam_by_hand():
     assert cs.covers("abc") and not cs.covers("abz") and not cs.covers("")
 
 
-def test_artifact_roundtrip_and_refusal(trained_tiny_recognizer, tmp_path):
+def test_artifact_roundtrip_and_refusal(trained_tiny_recognizer, tmp_path):  # noqa: F811
     rec = trained_tiny_recognizer
     assert rec.version.startswith("rec-smoke-") and np.isfinite(rec.test_cer)
     assert rec.metrics["mlflow_run_id"]
@@ -66,12 +65,14 @@ def test_artifact_roundtrip_and_refusal(trained_tiny_recognizer, tmp_path):
     assert len(runs) >= 1 and "metrics.test_cer" in runs
 
 
-def test_resolve_finds_by_version(tiny_recognizer):
+def test_resolve_finds_by_version(tiny_recognizer):  # noqa: F811
     import shutil
 
     dst = R.recognizers_dir() / tiny_recognizer.version
     if not dst.exists():
         shutil.copytree(tiny_recognizer.path, dst)
     assert R.resolve(tiny_recognizer.version, max_cer=None).version == tiny_recognizer.version
+    assert R.find(tiny_recognizer.cfg) == dst.resolve()          # ensure() reuses it
+    assert R.ensure("smoke", __import__("eval_fixtures").TINY_REC).version == tiny_recognizer.version
     with pytest.raises(UserError, match="not found"):
         R.resolve("rec-nope", max_cer=None)

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eval_fixtures import tiny_recognizer  # noqa: F401
 from inkrepro.data.pipeline import DataConfig
 from inkrepro.evaluate import runner
 from inkrepro.ink import tokens
-
-from eval_fixtures import tiny_recognizer  # noqa: F401
 
 DATA = DataConfig(train_size=4, validation_size=2, test_size=3, ink_sources=("hershey",),
                   ocr_sources=("photos",), image_size=64)
@@ -46,7 +45,7 @@ def perfect():
 
 
 @pytest.fixture(scope="module")
-def result(perfect, tiny_recognizer, tmp_path_factory):
+def result(perfect, tiny_recognizer, tmp_path_factory):  # noqa: F811
     out = tmp_path_factory.mktemp("eval")
     return runner.evaluate_checkpoint(
         str(out / "ckpt"), datasets=("hershey", "synthetic_photos"),
@@ -55,7 +54,7 @@ def result(perfect, tiny_recognizer, tmp_path_factory):
         bootstrap=50, gallery_n=2, text_source="label", out_dir=str(out / "res"), progress=False)
 
 
-def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):
+def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):  # noqa: F811
     m = result["metrics"]
     assert m["eval/hershey/vanilla/n"] == 3
     assert m["eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
@@ -73,7 +72,7 @@ def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):
     assert result["recognizer_version"] == tiny_recognizer.version
 
 
-def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):
+def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):  # noqa: F811
     df = pd.read_parquet(result["per_sample"])
     assert {"id", "dataset", "mode", "label", "prompt", "output", "rec_text", "dtw", "chamfer",
             "fallback"} <= set(df.columns)
@@ -90,7 +89,7 @@ def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):
     assert row["metrics.eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
 
 
-def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):
+def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):  # noqa: F811
     from inkrepro.evaluate import cli
     from inkrepro.ink import inkml
 

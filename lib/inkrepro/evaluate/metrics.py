@@ -206,13 +206,13 @@ def ink_pixels(image: np.ndarray) -> np.ndarray:
     """Boolean HxW mask of the image's ink: Otsu inside the letterbox content, minority class."""
     img = np.asarray(image)
     gray = img.astype(np.float64).mean(axis=2) if img.ndim == 3 else img.astype(np.float64)
-    t, b, l, r = content_box(img)
-    inner = gray[t:b, l:r]
+    t, b, x0, x1 = content_box(img)
+    inner = gray[t:b, x0:x1]
     thr = otsu_threshold(inner.astype(np.uint8))
     dark = inner <= thr
     ink = dark if dark.sum() <= dark.size / 2 else ~dark
     out = np.zeros(gray.shape, bool)
-    out[t:b, l:r] = ink
+    out[t:b, x0:x1] = ink
     return out
 
 

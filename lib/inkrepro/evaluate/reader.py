@@ -81,8 +81,8 @@ def _prepare_photo(image: np.ndarray) -> np.ndarray:
 
     from inkrepro.evaluate.metrics import content_box
 
-    t, b, l, r = content_box(image)
-    crop = np.asarray(image)[t:b, l:r]
+    t, b, x0, x1 = content_box(image)
+    crop = np.asarray(image)[t:b, x0:x1]
     pil = Image.fromarray(crop).convert("L")
     if pil.height < 96:
         k = 96 / max(pil.height, 1)

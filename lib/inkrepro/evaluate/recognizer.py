@@ -256,7 +256,7 @@ def beam_decode(logits_TxC: np.ndarray, length: int | None = None, beam: int = 8
         cand = np.argsort(row)[::-1][:prune]
         nxt: dict[tuple[int, ...], list[float]] = {}
 
-        def add(prefix, pb, pnb):
+        def add(prefix, pb, pnb, nxt=nxt):
             cur = nxt.setdefault(prefix, [ninf, ninf])
             cur[0] = np.logaddexp(cur[0], pb)
             cur[1] = np.logaddexp(cur[1], pnb)
@@ -341,8 +341,10 @@ class Recognizer:
                 "recognizer_path": str(self.path or "")}
 
 
-def version_of(cfg: RecognizerConfig, charset: Charset) -> str:
-    return f"rec-{cfg.profile}-{configlib.config_hash({'cfg': configlib.to_dict(cfg), 'chars': charset.chars}, 10)}"
+def version_of(cfg: RecognizerConfig, charset: Charset, stamp: str = "") -> str:
+    """``rec-<profile>-<hash of config + charset>[-<UTC time of training>]``."""
+    h = configlib.config_hash({"cfg": configlib.to_dict(cfg), "chars": charset.chars}, 10)
+    return f"rec-{cfg.profile}-{h}" + (f"-{stamp}" if stamp else "")
 
 
 def save(rec: Recognizer, directory: str | Path) -> Path:
@@ -460,7 +462,7 @@ def train(cfg: RecognizerConfig, out_dir: str | Path | None = None, *, parent_ru
     test_ex = load_split(cfg, "test")
     val_ex = load_split(cfg, "validation")
     charset = Charset.from_texts([e.text for e in train_ex])
-    version = version_of(cfg, charset)
+    version = version_of(cfg, charset, time.strftime("%Y%m%dT%H%M%S", time.gmtime()))
     rng = np.random.default_rng(cfg.seed)
     model = build_model(cfg, charset.size, cfg.seed)
     sched = optax.warmup_cosine_decay_schedule(0.0, cfg.learning_rate, cfg.warmup, max(cfg.steps, cfg.warmup + 1))
@@ -536,19 +538,27 @@ def ensure(profile: str = "laptop", overrides=(), *, max_cer: float | None = Non
     """The recognizer of a profile: loaded from ``<runs>/recognizers`` when already trained
     with the same config, else trained now (once)."""
     cfg = profile_config(profile, overrides)
-    root = recognizers_dir()
-    key = configlib.config_hash(configlib.to_dict(cfg), 10)
-    marker = root / f"by-config-{key}.txt"
-    if marker.is_file():
-        path = root / marker.read_text().strip()
-        if (path / "config.json").is_file():
-            return load(path, max_cer=max_cer)
+    found = find(cfg)
+    if found is not None:
+        return load(found, max_cer=max_cer)
     rec = train(cfg, parent_run_id=parent_run_id)
-    root.mkdir(parents=True, exist_ok=True)
-    marker.write_text(rec.path.name)
     if max_cer is not None:
         return load(rec.path, max_cer=max_cer)
     return rec
+
+
+def find(cfg: RecognizerConfig) -> Path | None:
+    """The newest artifact under ``<runs>/recognizers`` trained with exactly ``cfg``."""
+    root = recognizers_dir()
+    want = configlib.to_dict(cfg)
+    hits = []
+    for c in root.glob("*/config.json") if root.is_dir() else []:
+        try:
+            if json.loads(c.read_text()) == want and (c.parent / "metrics.json").is_file():
+                hits.append(c.parent)
+        except (OSError, ValueError):
+            continue
+    return max(hits, key=lambda p: p.stat().st_mtime) if hits else None
 
 
 def resolve(spec: str | Path | None, *, max_cer: float | None, profile: str = "laptop") -> Recognizer:

@@ -20,6 +20,7 @@ ink -> Chamfer; ``kanjivg``; any prepared dataset).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -376,6 +377,7 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | None = No
     if modes is not None:
         kw["modes"] = tuple(modes_mod.canonical(m) for m in modes)
     opts = options(**kw)
+    progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     t0 = time.perf_counter()
     if loaded is None:
         try:
@@ -464,6 +466,7 @@ def evaluate_inkml_dir(inkml_dir: str | Path, *, references: str | Path | None =
     from inkrepro.ink import inkml
 
     opts = options(**kw)
+    progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     root = Path(inkml_dir)
     if not root.is_dir():
         raise UserError(f"{root} is not a folder; give a folder of .inkml files")
