@@ -102,11 +102,10 @@ def main(argv=None) -> int:
                 continue
             rows.append(r)
             print(f"{c:6s} batch {b:3d}: {r['tokens_per_s']:.2f} tokens/s (sd {r['sd']:.2f})")
-    md = table(rows, device_name())
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(md)
-    print(f"wrote {out}")
+            out = Path(a.out)   # rewritten after every row: a killed run keeps what it measured
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(table(rows, device_name()))
+    print(f"wrote {a.out}")
     return 0
 
 

@@ -89,3 +89,18 @@ def test_reproduce_smoke_every_table_and_figure_from_mlflow(tmp_path, monkeypatc
     again = sweep.run_sweep(spec.load_spec("training_tasks"), "smoke", progress=False,
                             log=lambda *a, **k: None)
     assert {o.state for o in again} == {"skipped"}
+
+
+def test_human_evaluation_table_from_rating_records(tmp_path, monkeypatch):
+    monkeypatch.setenv("INKREPRO_RUNS", str(tmp_path / "runs"))
+    from inkrepro.evaluate import human
+
+    ids = human.log({"model": {"n_samples": 30.0, "raters_per_sample": 3.0, "valid": 0.6,
+                               "human_like": 0.4}})
+    out = results.build("human_evaluation", profile="laptop", results_dir=tmp_path / "res")
+    table = pd.read_csv(tmp_path / "res" / "human_evaluation.csv")
+    assert table["valid (good+okay)"].tolist() == ["87%", "60%"]
+    assert table["human-like"].tolist() == ["67%", "40%"]
+    assert out.sources == ids
+    for ext in (".md", ".csv", ".tex", ".png", ".pdf", ".sources.json"):
+        assert (tmp_path / "res" / f"human_evaluation{ext}").exists()

@@ -140,8 +140,8 @@ def test_smoke_run_tracks_and_loads_for_inference(tmp_path):
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     from inkrepro.train import train
 
-    cfg = config.profile("smoke", FAST + ["train.lr_peak=1e30", "train.checkpoint_every=2",
-                                          "train.log_every=1", "train.clipping_threshold=1e30"])
+    cfg = config.profile("smoke", FAST + ["train.lr_peak=1.0e+30", "train.checkpoint_every=2",
+                                          "train.log_every=1", "train.clipping_threshold=1.0e+30"])
     with pytest.raises(UserError, match="non-finite training loss at step") as e:
         train(cfg, tmp_path / "w")
     assert "Last good checkpoint: step" in str(e.value)

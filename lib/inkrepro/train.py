@@ -314,6 +314,8 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         losses = np.asarray([h["loss"] for h in host])
         if not np.all(np.isfinite(losses)):
             bad = step - len(window) + int(np.argmin(np.isfinite(losses))) + 1
+            mgr.wait_until_finished()   # the previous (good) checkpoint lands on disk
+            mgr.close()
             good = mgr.latest_step()
             raise UserError(f"non-finite training loss at step {bad}; stopped. Last good checkpoint: "
                             f"{'step ' + str(good) if good is not None else 'none'} in {workdir}/checkpoints. "
@@ -383,7 +385,7 @@ def optax_apply(params, updates):
 def optax_global_norm(tree):
     import optax
 
-    return optax.global_norm(tree)
+    return optax.tree.norm(tree)
 
 
 # ================================================================================ inference
