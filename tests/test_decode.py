@@ -1,6 +1,6 @@
+# ruff: noqa: F811  (pytest fixtures imported from model_fixtures)
 """Decoding: KV-cached == full recomputation (greedy, beam, sampling), grammar, EOS handling."""
 
-import jax
 import numpy as np
 import pytest
 from flax import nnx
@@ -58,4 +58,3 @@ def test_grammar_checker():
     with pytest.raises(ValueError, match="vocab"):
         decode.generate(None, np.zeros((1, 16, 16, 3), np.uint8), np.zeros((1, 4), np.int32), max_len=4,
                         constrained=True)
-    del jax

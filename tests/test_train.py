@@ -68,9 +68,9 @@ def _params(workdir):
 
 
 def test_killed_and_resumed_run_matches_uninterrupted(tmp_path):
-    ov = FAST + ["train.steps=12", "train.checkpoint_every=4", "train.log_every=2"]
+    ov = FAST + ["train.steps=10", "train.checkpoint_every=4", "train.log_every=2"]
     killed = tmp_path / "killed"
-    p = _run(killed, ov, {"INKREPRO_STEP_DELAY_S": "0.7"}, wait=False)
+    p = _run(killed, ov, {"INKREPRO_STEP_DELAY_S": "0.4"}, wait=False)
     deadline = time.time() + 400
     while not (killed / "checkpoints" / "4").is_dir():
         assert p.poll() is None, p.stdout.read()[-3000:]

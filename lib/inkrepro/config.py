@@ -88,7 +88,7 @@ def laptop() -> ExperimentConfig:
     """
     data = DataConfig(image_size=64, max_prompt_len=16, max_target_len=160, train_size=2000,
                       validation_size=100, test_size=100, vocab_size=2000, ink_spacing=12.0)
-    train = TrainConfig(steps=400, batch_size=16, lr_peak=0.01, warmup_steps=40,
+    train = TrainConfig(steps=400, batch_size=16, lr_peak=0.03, warmup_steps=40,
                         lr_decay=1.0 / 800, log_every=20, eval_every=100, eval_batches=2,
                         checkpoint_every=200, keep_checkpoints=2)
     return ExperimentConfig(name="laptop", profile="laptop", model=model_configs.tiny(),

@@ -106,7 +106,8 @@ def make_mesh(tc):
 def param_sharding(mesh, x):
     """FSDP rule: shard the largest dimension divisible by the fsdp size; else replicate."""
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec as P
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     f = mesh.shape["fsdp"]
     shape = getattr(x, "shape", ())
@@ -122,7 +123,8 @@ def param_sharding(mesh, x):
 
 
 def batch_sharding(mesh):
-    from jax.sharding import NamedSharding, PartitionSpec as P
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     return NamedSharding(mesh, P(("data", "fsdp")))
 

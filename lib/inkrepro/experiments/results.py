@@ -372,6 +372,22 @@ def write_index(results_dir: Path, profile: str, names: Sequence[str] | None = N
         if meta.get("text"):
             lines += ["", meta["text"]]
         lines.append("")
+    subdirs = sorted(d for d in results_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if subdirs:
+        lines += ["## Other generated files", "",
+                  "Written by other commands (`make bench`, `inkrepro demo`, data galleries):", ""]
+        for d in subdirs:
+            files = sorted(f for f in d.rglob("*") if f.is_file())
+            links = " · ".join(f"[{f.relative_to(results_dir)}]({f.relative_to(results_dir)})"
+                               for f in files[:12])
+            lines.append(f"- `{d.name}/`: {links}" + (" ..." if len(files) > 12 else ""))
+            thumbs = [f for f in files if f.suffix in (".png", ".gif")][:4]
+            if thumbs:
+                lines.append("")
+                lines.append(" ".join(f'<img src="{f.relative_to(results_dir)}" width="200">'
+                                      for f in thumbs))
+                lines.append("")
+        lines.append("")
     p = results_dir / "README.md"
     p.write_text("\n".join(lines))
     return p
@@ -847,6 +863,16 @@ def measure_speed(model, vocab, cfg, *, batch_sizes=(1, 8), runs: int = 5) -> di
     return out
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 @builder("inference_speed", "Inference speed")
 def build_inference_speed(profile: str, results_dir: Path) -> Output:
     import platform
@@ -861,8 +887,8 @@ def build_inference_speed(profile: str, results_dir: Path) -> Output:
 
         model, vocab, cfg = load_model(ref["workdir"])
         dev = jax.devices()[0]
-        device = f"{dev.platform}: {getattr(dev, 'device_kind', '') or platform.processor()} " \
-                 f"({os.cpu_count()} CPUs)" if dev.platform == "cpu" else dev.device_kind
+        device = (f"CPU: {cpu_name() or platform.machine()} ({os.cpu_count()} cores)"
+                  if dev.platform == "cpu" else dev.device_kind)
         speeds = measure_speed(model, vocab, cfg)
         with tracking.run(f"inference_speed:{profile}", tags={
                 "inkrepro_kind": "inference_speed", "profile": profile, "device": device,

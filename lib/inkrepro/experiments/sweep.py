@@ -71,6 +71,9 @@ def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel inherits the environment: no tqdm bars inside executed notebooks
+    old = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
     try:
         pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
                             kernel_name=ensure_kernel(), progress_bar=False, log_output=False,
@@ -78,6 +81,11 @@ def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
     except Exception as e:
         e._inkrepro_notebook = f"{name}.ipynb"
         raise
+    finally:
+        if old is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = old
     return out
 
 

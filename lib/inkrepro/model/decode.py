@@ -73,8 +73,11 @@ def _setup(model, graph_static):
     return jnp.asarray(cat), allowed_SxV, jnp.asarray(_NEXT)
 
 
-def _mask(logits_BxV, state_B, allowed_SxV):
-    return jnp.where(allowed_SxV[state_B], logits_BxV, NEG)
+def _mask(logits_BxV, state_B, allowed_SxV, t=None, min_len: int = 0):
+    logits_BxV = jnp.where(allowed_SxV[state_B], logits_BxV, NEG)
+    if min_len:   # no EOS before position min_len (benchmarks: fixed lengths)
+        logits_BxV = logits_BxV.at[:, EOS_ID].set(jnp.where(t < min_len, NEG, logits_BxV[:, EOS_ID]))
+    return logits_BxV
 
 
 def _logits_fn(model, enc, enc_mask, max_len: int, use_cache: bool, batch: int):
@@ -101,16 +104,16 @@ def _logits_fn(model, enc, enc_mask, max_len: int, use_cache: bool, batch: int):
 
 
 @partial(jax.jit, static_argnames=("graphdef", "max_len", "method", "use_cache", "graph_static",
-                                   "beam_size"))
+                                   "beam_size", "min_len"))
 def _generate(graphdef, state, image, encoder_tokens, rng, temperature, length_penalty, *,
-              max_len: int, method: str, use_cache: bool, graph_static, beam_size: int):
+              max_len: int, method: str, use_cache: bool, graph_static, beam_size: int, min_len: int = 0):
     model = nnx.merge(graphdef, state)
     cat_V, allowed_SxV, next_SxC = _setup(model, graph_static)
     enc, enc_mask = model.encode(image, encoder_tokens)
     b = image.shape[0]
     if method == "beam":
         return _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache,
-                     beam_size, length_penalty)
+                     beam_size, length_penalty, min_len)
     dstate, step, _ = _logits_fn(model, enc, enc_mask, max_len, use_cache, b)
 
     def cond(c):
@@ -118,7 +121,7 @@ def _generate(graphdef, state, image, encoder_tokens, rng, temperature, length_p
 
     def body(c):
         logits, ds = step(c["ds"], c["tok"], c["t"])
-        logits = _mask(logits, c["gs"], allowed_SxV)
+        logits = _mask(logits, c["gs"], allowed_SxV, c["t"], min_len)
         if method == "sample":
             key = jax.random.fold_in(rng, c["t"])
             nxt = jax.random.categorical(key, logits / jnp.maximum(temperature, 1e-6), axis=-1)
@@ -136,7 +139,7 @@ def _generate(graphdef, state, image, encoder_tokens, rng, temperature, length_p
     return jax.lax.while_loop(cond, body, init)["out"]
 
 
-def _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache, k, alpha):
+def _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache, k, alpha, min_len=0):
     b = enc.shape[0]
     enc_k = jnp.repeat(enc, k, axis=0)
     mask_k = jnp.repeat(enc_mask, k, axis=0)
@@ -149,7 +152,7 @@ def _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache
 
     def body(c):
         logits, ds = step(c["ds"], c["tok"].reshape(-1), c["t"])
-        logits = _mask(logits, c["gs"].reshape(-1), allowed_SxV)
+        logits = _mask(logits, c["gs"].reshape(-1), allowed_SxV, c["t"], min_len)
         logp_BxKxV = jax.nn.log_softmax(logits, axis=-1).reshape(b, k, v)
         logp_BxKxV = jnp.where(c["done"][..., None], pad_only_V, jnp.maximum(logp_BxKxV, NEG))
         cand_BxKV = (c["score"][..., None] + logp_BxKxV).reshape(b, k * v)
@@ -179,8 +182,9 @@ def _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache
 def generate(model, image, encoder_tokens, *, max_len: int, method: str = "greedy",
              constrained: bool = False, vocab=None, rng: jax.Array | int | None = None,
              temperature: float = 1.0, beam_size: int = 4, length_penalty: float = 0.6,
-             allow_text: bool = True, use_cache: bool = True) -> jax.Array:
-    """Decode a batch; see the module docstring. ``rng`` (key or int seed) is for sampling."""
+             allow_text: bool = True, use_cache: bool = True, min_len: int = 0) -> jax.Array:
+    """Decode a batch; see the module docstring. ``rng`` (key or int seed) is for sampling;
+    ``min_len`` forbids EOS before that many tokens (fixed-length benchmarks)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if constrained and vocab is None:
@@ -194,7 +198,8 @@ def generate(model, image, encoder_tokens, *, max_len: int, method: str = "greed
     return _generate(graphdef, state, jnp.asarray(image), jnp.asarray(encoder_tokens, jnp.int32),
                      rng, jnp.float32(temperature), jnp.float32(length_penalty),
                      max_len=int(max_len), method=method, use_cache=bool(use_cache),
-                     graph_static=graph_static, beam_size=int(beam_size) if method == "beam" else 0)
+                     graph_static=graph_static, beam_size=int(beam_size) if method == "beam" else 0,
+                     min_len=int(min_len))
 
 
 def is_valid_grammar(ids, vocab, allow_text: bool = True) -> bool:
