@@ -150,3 +150,35 @@ def test_vit_init_from_npz_and_timm_conversion(tmp_path, micro_model):
     from inkrepro.errors import UserError
     with pytest.raises(UserError, match="encoder_norm"):
         derenderer.build(dataclasses.replace(cfg, vit_init=str(tmp_path / "bad.npz")), image_size=IMG, vocab_size=V)
+
+
+def test_coordinate_embedding_init_is_smooth_in_the_coordinate():
+    from inkrepro.model import derenderer
+
+    f = derenderer.coordinate_features(225, 16)
+    np.testing.assert_allclose((f ** 2).mean(1), 1.0, rtol=1e-5)
+    cfg = micro_config()
+    smooth = derenderer.build(cfg, image_size=IMG, vocab_size=V, seed=0)
+    plain = derenderer.build(dataclasses.replace(cfg, coord_embed_init="normal"), image_size=IMG,
+                             vocab_size=V, seed=0)
+    off = V - 451
+
+    def neighbour_cos(m, y=False):
+        e = np.asarray(m.token_embed.embedding[...])[off + 225 * y: off + 225 * y + 225]
+        e = e / np.linalg.norm(e, axis=1, keepdims=True)
+        return float((e[:-1] * e[1:]).sum(1).mean())
+
+    assert neighbour_cos(smooth) > 0.4 and neighbour_cos(smooth, y=True) > 0.4
+    assert abs(neighbour_cos(plain)) < 0.2
+    # x and y codes live in different halves of the width: an x row is far from every y row
+    e = np.asarray(smooth.token_embed.embedding[...])
+    x, y = e[off:off + 225], e[off + 225:off + 450]
+    xy = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (y / np.linalg.norm(y, axis=1, keepdims=True)).T
+    assert np.abs(xy).mean() < 0.2
+    # text ids and the output columns of text ids are untouched; output columns of x are smooth
+    np.testing.assert_array_equal(e[:off], np.asarray(plain.token_embed.embedding[...])[:off])
+    k = np.asarray(smooth.decoder.logits_dense.kernel[...])[:, off:off + 225].T
+    k = k / np.linalg.norm(k, axis=1, keepdims=True)
+    assert (k[:-1] * k[1:]).sum(1).mean() > 0.4
+    with pytest.raises(ValueError, match="coord_embed_init"):
+        derenderer.build(dataclasses.replace(cfg, coord_embed_init="bogus"), image_size=IMG, vocab_size=V)

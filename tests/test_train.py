@@ -39,6 +39,11 @@ def test_profiles_and_overrides():
     assert cfg.data.mixture["recognize_real"] == 0.0
     p = config.profile("paper")
     assert (p.train.steps, p.train.batch_size, p.data.image_size, p.train.lr_peak) == (340_000, 512, 224, 0.01)
+    from inkrepro.data import readers
+    from inkrepro.data.paper_mixture import PAPER_SOURCES
+
+    assert (p.data.ocr_sources, p.data.ink_sources) == (PAPER_SOURCES["ocr"], PAPER_SOURCES["ink"])
+    assert set(p.data.ocr_sources + p.data.ink_sources) <= set(readers.READERS)  # all readable
     assert config.from_dict(json.loads(json.dumps(__import__("inkrepro.configlib").configlib.to_dict(cfg)))) == cfg
     with pytest.raises(UserError, match="unknown profile"):
         config.profile("huge")

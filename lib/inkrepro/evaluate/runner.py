@@ -379,11 +379,12 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | None = No
     opts = options(**kw)
     progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     t0 = time.perf_counter()
+    try:
+        from inkrepro.train import enable_compilation_cache, load_for_inference
+    except ImportError as e:
+        raise UserError(f"inkrepro.train is not available ({e})") from None
+    enable_compilation_cache()
     if loaded is None:
-        try:
-            from inkrepro.train import load_for_inference
-        except ImportError as e:
-            raise UserError(f"inkrepro.train is not available ({e})") from None
         loaded = load_for_inference(workdir)
     model, vocab, cfg = loaded
     data_cfg = cfg.data

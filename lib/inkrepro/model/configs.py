@@ -52,6 +52,10 @@ class ModelConfig:
     rel_max_distance: int = 128
     dropout: float = 0.0
     vocab_size: int = 0              # output vocabulary; 0 = the data vocabulary's size
+    # OUR CHOICE (not in the paper): "sincos" initialises the 450 coordinate ids' input
+    # embeddings and output-layer columns with sin/cos features of the coordinate value, so
+    # neighbouring coordinates start out similar; "normal" is T5's plain random init.
+    coord_embed_init: str = "sincos"
     dtype: str = "float32"           # activation dtype ("bfloat16" on TPU); params stay float32
 
     def vit_variant(self, name: str) -> ModelConfig:

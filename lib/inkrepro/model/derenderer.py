@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from inkrepro.model import t5
 from inkrepro.model.configs import ModelConfig
 from inkrepro.model.layers import DropoutKeys, get_dtype
 from inkrepro.model.vit import ViT
+
+NUM_INK_TOKENS = 451     # ink ids close the vocabulary: x 0..224, y 225..449, stroke start 450
+FRAME_VALUES = 225
 
 
 class Derenderer(nnx.Module):
@@ -77,11 +81,51 @@ def build(cfg: ModelConfig, *, image_size: int, vocab_size: int, seed: int = 0) 
     graphdef, _ = nnx.split(nnx.eval_shape(ctor))
     state = jax.jit(lambda: nnx.split(ctor())[1])()   # one compiled init instead of op-by-op
     model = nnx.merge(graphdef, state)
+    if cfg.coord_embed_init == "sincos":
+        init_coordinate_embeddings(model, ink_offset=vocab_size - NUM_INK_TOKENS, seed=seed)
+    elif cfg.coord_embed_init != "normal":
+        raise ValueError(f"model.coord_embed_init must be 'sincos' or 'normal', not {cfg.coord_embed_init!r}")
     if cfg.vit_init:
         from inkrepro.model.vit_convert import load_vit_params
 
         load_vit_params(model, cfg.vit_init)
     return model
+
+
+def coordinate_features(num: int, dim: int) -> np.ndarray:
+    """[num, dim] sin/cos of the values 0..num-1 at ``dim // 2`` geometric frequencies
+    (wavelengths 4 .. 4*num), unit RMS per row."""
+    half = dim // 2
+    wavelength = 4.0 * num ** (np.arange(half) / max(half - 1, 1))
+    ang = np.arange(num)[:, None] * (2 * np.pi / wavelength)[None, :]
+    f = np.zeros((num, dim), np.float32)
+    f[:, :half], f[:, half:2 * half] = np.sin(ang), np.cos(ang)
+    return f / np.sqrt((f ** 2).mean(1, keepdims=True))
+
+
+def init_coordinate_embeddings(model: Derenderer, *, ink_offset: int, seed: int = 0,
+                               mix: float = 0.8) -> None:
+    """Give the x ids (``ink_offset + 0..224``) and y ids (``+ 225..449``) structured initial
+    embeddings and output columns: x uses the first half of the width, y the second, each a
+    sin/cos code of the coordinate (weight ``mix``) plus the random init (``1 - mix``), at the
+    random init's scale. The start-of-stroke id and text ids keep their random init."""
+    if ink_offset < 0:
+        return
+    d = model.cfg.d_model
+    half = d // 2
+    code = coordinate_features(FRAME_VALUES, half)
+    struct = np.zeros((2 * FRAME_VALUES, d), np.float32)
+    struct[:FRAME_VALUES, :half] = code
+    struct[FRAME_VALUES:, half:2 * half] = code
+    struct *= np.sqrt(d / half)                      # unit RMS over the full width
+    ids = slice(ink_offset, ink_offset + 2 * FRAME_VALUES)
+    a, b = np.sqrt(1.0 - mix ** 2), mix
+    emb = model.token_embed.embedding
+    e = emb[...]
+    emb[...] = e.at[ids].set(a * e[ids] + b * jnp.asarray(struct))
+    ker = model.decoder.logits_dense.kernel                     # [D, V], init std D^-0.5
+    k = ker[...]
+    ker[...] = k.at[:, ids].set(a * k[:, ids] + b * d ** -0.5 * jnp.asarray(struct.T))
 
 
 def abstract(cfg: ModelConfig, *, image_size: int, vocab_size: int) -> Derenderer:
