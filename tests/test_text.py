@@ -84,3 +84,11 @@ def test_unknown_chars_map_to_unk(vocab):
     ids = vocab.encode_text("漢")
     assert UNK_ID in ids
     assert isinstance(vocab.decode(np.array(ids)), str)
+
+
+def test_too_small_vocabulary_is_a_clear_user_error():
+    from inkrepro.errors import UserError
+    from inkrepro.text import Vocabulary
+
+    with pytest.raises(UserError, match=r"vocab_size=20 is too small .*20 vs \d+.*data.vocab_size"):
+        Vocabulary.train(["abcdefghijklmnopqrstuvwxyz" * 3, "一二三四五六七八九十百千万"], 20)

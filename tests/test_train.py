@@ -140,6 +140,10 @@ def test_smoke_run_tracks_and_loads_for_inference(tmp_path):
         assert text == "" and len(ink.strokes) >= 1
     with pytest.raises(UserError, match="different config"):
         train(config.profile("smoke", ["train.steps=5"]), tmp_path / "w")
+    from inkrepro.model.gallery import make_gallery, plot_curves
+
+    assert plot_curves(tmp_path / "w", tmp_path / "loss.png").stat().st_size > 1000
+    assert make_gallery(tmp_path / "w", tmp_path / "g.png", n=2, max_len=16).stat().st_size > 1000
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):

@@ -95,7 +95,7 @@ def laptop() -> ExperimentConfig:
     data = DataConfig(image_size=64, max_prompt_len=16, max_target_len=160, train_size=2000,
                       validation_size=100, test_size=100, vocab_size=2000, ink_spacing=16.0,
                       hershey=hershey, source_weights={"hershey": 3.0, "kanjivg": 1.0})
-    train = TrainConfig(steps=1200, batch_size=16, lr_peak=0.03, warmup_steps=40,
+    train = TrainConfig(steps=2400, batch_size=16, lr_peak=0.03, warmup_steps=40,
                         lr_decay=1.0 / 2400, log_every=20, eval_every=200, eval_batches=2,
                         checkpoint_every=200, keep_checkpoints=2)
     return ExperimentConfig(name="laptop", profile="laptop", model=model, data=data, train=train)

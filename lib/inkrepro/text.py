@@ -67,12 +67,21 @@ class Vocabulary:
         if byte_fallback is None:
             byte_fallback = vocab_size >= 1024
         buf = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(texts), model_writer=buf, vocab_size=int(vocab_size),
-            pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID, bos_id=-1, model_type=model_type,
-            character_coverage=character_coverage, byte_fallback=byte_fallback,
-            hard_vocab_limit=False, num_threads=1, minloglevel=2, shuffle_input_sentence=False,
-            input_sentence_size=0)
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(texts), model_writer=buf, vocab_size=int(vocab_size),
+                pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID, bos_id=-1, model_type=model_type,
+                character_coverage=character_coverage, byte_fallback=byte_fallback,
+                hard_vocab_limit=False, num_threads=1, minloglevel=2, shuffle_input_sentence=False,
+                input_sentence_size=0)
+        except RuntimeError as e:
+            if "smaller than required_chars" not in str(e):
+                raise
+            need = str(e).split("required_chars.")[-1].split(".")[0].strip()   # "20 vs 43"
+            raise UserError(
+                f"vocab_size={vocab_size} is too small for the corpus's distinct characters "
+                f"(allowed vs needed, incl. special pieces: {need}): raise data.vocab_size "
+                "(e.g. -o data.vocab_size=2000) or use fewer scripts") from None
         return cls(buf.getvalue(), origin=f"trained:{model_type}:{vocab_size}")
 
     @classmethod

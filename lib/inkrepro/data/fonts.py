@@ -225,3 +225,14 @@ def ttf_fonts() -> list[Path]:
     if not found:
         raise UserError("no TTF fonts found (matplotlib's DejaVu fonts are expected)")
     return found
+
+
+def random_case(word: str, rng, p_upper: float, p_capitalized: float) -> str:
+    """ALL CAPS with probability ``p_upper``, Capitalised with ``p_capitalized``, else as is
+    (one ``rng.random()`` draw: the corpora's seeds rely on that)."""
+    r = rng.random()
+    if r < p_upper:
+        return word.upper()
+    if r < p_upper + p_capitalized:
+        return word[:1].upper() + word[1:]
+    return word

@@ -62,12 +62,7 @@ def sample_text(cfg: PhotoConfig, rng: np.random.Generator) -> tuple[str, str]:
         return str(int(rng.integers(1, 100000))), lang
     words = _words(lang, cfg.words_per_language, cfg.min_chars, cfg.max_chars)
     w = words[int(rng.integers(len(words)))]
-    r = rng.random()
-    if r < cfg.p_upper:
-        w = w.upper()
-    elif r < cfg.p_upper + cfg.p_capitalized:
-        w = w[:1].upper() + w[1:]
-    return w, lang
+    return fonts.random_case(w, rng, cfg.p_upper, cfg.p_capitalized), lang
 
 
 def _background(w: int, h: int, rng: np.random.Generator, dark: bool) -> np.ndarray:

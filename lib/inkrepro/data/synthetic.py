@@ -152,11 +152,7 @@ def sample_text(cfg: SyntheticInkConfig, rng: np.random.Generator) -> tuple[str,
         words = word_list(lang, cfg.words_per_language, charset, 1, cfg.max_chars)
     w = words[int(rng.integers(len(words)))]
     if cfg.glyphs == "hershey":
-        r = rng.random()
-        if r < cfg.p_upper:
-            w = w.upper()
-        elif r < cfg.p_upper + cfg.p_capitalized:
-            w = w[:1].upper() + w[1:]
+        w = fonts.random_case(w, rng, cfg.p_upper, cfg.p_capitalized)
     return w, lang
 
 

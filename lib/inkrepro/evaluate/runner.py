@@ -410,17 +410,24 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | None = No
                    extra_tags={"profile": getattr(cfg, "profile", "")})
 
 
-def evaluate_step(*, profile: str, seed: int, workdir: str, options: dict[str, Any],
-                  parent_run_id: str | None = None) -> dict[str, Any]:
-    """The sweep's evaluate step (``steps:`` ``inkrepro.evaluate.runner:evaluate_step``)."""
+def profile_options(profile: str, options: dict[str, Any] | None, *, seed: int) -> dict[str, Any]:
+    """A sweep's evaluation options with the profile's defaults filled in (``smoke``: a few
+    examples and a recognizer that is not meant to read)."""
     opts = dict(options or {})
     opts.setdefault("seed", seed)
     opts.setdefault("recognizer_profile", "smoke" if profile == "smoke" else "laptop")
     if profile == "smoke":
-        opts.setdefault("max_recognizer_cer", 10.0)   # the smoke recognizer is not meant to read
+        opts.setdefault("max_recognizer_cer", 10.0)
         opts.setdefault("n", 4)
         opts.setdefault("bootstrap", 100)
         opts.setdefault("gallery_n", 2)
+    return opts
+
+
+def evaluate_step(*, profile: str, seed: int, workdir: str, options: dict[str, Any],
+                  parent_run_id: str | None = None) -> dict[str, Any]:
+    """The sweep's evaluate step (``steps:`` ``inkrepro.evaluate.runner:evaluate_step``)."""
+    opts = profile_options(profile, options, seed=seed)
     res = evaluate_checkpoint(workdir, parent_run_id=parent_run_id, **opts)
     return {"metrics": res["metrics"], "run_id": res["run_id"],
             "recognizer_version": res["recognizer_version"], "per_sample": res["per_sample"],

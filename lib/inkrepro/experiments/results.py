@@ -264,6 +264,10 @@ def _ablation(spec_name: str, name: str, profile: str, results_dir: Path) -> Out
     table = pd.DataFrame(rows)
     ref = arms[0] if arms else ""
     text = separation_text(df, spec.metric, ref, arms, labels, True) if spec.metric else ""
+    if spec.metric and "untrained" in arms:
+        trained = [a for a in arms if a != "untrained"]
+        text += " Learning check (each trained arm against the untrained reference): " + \
+            separation_text(df, spec.metric, "untrained", trained, labels, True)
     caption = f"{spec.title} ({profile} profile): mean ± sd over seeds"
     save_table(out, table, name, results_dir, caption=caption, notes=text)
     long = df.copy()
@@ -532,6 +536,9 @@ def build_automated_evaluation(profile: str, results_dir: Path) -> Output:
             f"GVS not run: {paper.GVS_REASON} Our datasets are synthetic stand-ins (hershey: "
             "Latin words, kanjivg: CJK, photos: rendered word photos without reference ink), "
             "not IAM / IMGUR5K / HierText; the paper's automated numbers are not comparable.")
+    if profile in ("smoke", "laptop"):
+        note += (" This profile's recognizer is trained on Latin (hershey) ink only: its "
+                 "character F1 / CER on kanjivg measure nothing useful; read DTW, LDTW and AIoU there.")
     vers = sorted({str(v) for v in ours.get("recognizer_version", pd.Series(dtype=str)).dropna()})
 
     if vers:

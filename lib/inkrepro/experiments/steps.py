@@ -125,14 +125,7 @@ def evaluate(*, profile: str, seed: int, workdir: str, options: dict[str, Any],
     from inkrepro import train as train_mod
     from inkrepro.evaluate import runner
 
-    opts = dict(options or {})
-    opts.setdefault("seed", 0)  # the same evaluation inputs for every arm and seed
-    opts.setdefault("recognizer_profile", "smoke" if profile == "smoke" else "laptop")
-    if profile == "smoke":
-        opts.setdefault("max_recognizer_cer", 10.0)   # the smoke recognizer is not meant to read
-        opts.setdefault("n", 4)
-        opts.setdefault("bootstrap", 100)
-        opts.setdefault("gallery_n", 2)
+    opts = runner.profile_options(profile, options, seed=0)  # same inputs for every arm and seed
     model, vocab, cfg = train_mod.load_for_inference(workdir)
     aug = make_config(profile, {}).data.augmentation
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, augmentation=aug))
