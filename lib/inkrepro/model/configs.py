@@ -69,9 +69,9 @@ class ModelConfig:
 def tiny() -> ModelConfig:
     """CPU model for the laptop profile: ViT-mu/8 (64 wide, 2 blocks) + T5 2+2 layers at 128.
 
-    Command: ``inkrepro model summary --config tiny``. Gives ~0.9M parameters with a
-    1,451-entry vocabulary (1,000 text pieces + 451 ink ids); trains in minutes on 2 CPU cores
-    (``inkrepro train --profile laptop``) and learns to derender synthetic words.
+    Command: ``inkrepro model summary --config tiny``. Gives 1.28M parameters with a
+    1,451-entry vocabulary (1,000 text pieces + 451 ink ids; 1.54M with the laptop profile's
+    2,451); trains in minutes on 2 CPU cores (``inkrepro train --profile laptop``).
     """
     return ModelConfig()
 
