@@ -48,8 +48,8 @@ def perfect():
 def result(perfect, tiny_recognizer, tmp_path_factory):  # noqa: F811
     out = tmp_path_factory.mktemp("eval")
     return runner.evaluate_checkpoint(
-        str(out / "ckpt"), datasets=("hershey", "synthetic_photos"),
-        modes=("vanilla", "d+t", "r+d"), loaded=(None, None, SimpleNamespace(data=DATA, profile="test")),
+        str(out / "ckpt"), datasets="hershey,synthetic_photos",   # the CLI's comma strings
+        modes="vanilla,d+t,r+d", loaded=(None, None, SimpleNamespace(data=DATA, profile="test")),
         derender=perfect, recognizer=str(tiny_recognizer.path), max_recognizer_cer=1e9, n=3,
         bootstrap=50, gallery_n=2, text_source="label", out_dir=str(out / "res"), progress=False)
 
@@ -123,3 +123,13 @@ def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):  # noqa: F811
                          "--set", "bootstrap=10", "--out", str(tmp_path / "cli")])
     assert args.func(args) == 0
     assert (tmp_path / "cli" / "per_sample.parquet").is_file()
+
+
+def test_cli_splits_comma_separated_datasets():
+    from inkrepro.evaluate import cli
+
+    args = argparse.Namespace(set=[], n=5, split=None, batch_size=None, text_source=None,
+                              recognizer=None, max_recognizer_cer=None, out=None,
+                              dataset="hershey, photos", modes="vanilla")
+    kw = cli._kw(args)
+    assert kw["datasets"] == ("hershey", "photos") and kw["n"] == 5

@@ -60,7 +60,7 @@ def _kw(args) -> dict:
         if v is not None:
             kw[key] = v
     if args.dataset:
-        kw["datasets"] = args.dataset
+        kw["datasets"] = tuple(d.strip() for d in args.dataset.split(",") if d.strip())
     if args.modes:
         kw["modes"] = args.modes
     return kw

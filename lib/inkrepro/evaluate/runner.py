@@ -372,10 +372,14 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | None = No
     Returns {"metrics": flat dict, "per_sample": path, "galleries", "recognizer_version",
     "run_id", "notes", ...}.
     """
+    if isinstance(datasets, str):
+        datasets = datasets.split(",")
+    if isinstance(modes, str):
+        modes = modes.split(",")
     if datasets is not None:
-        kw["datasets"] = tuple(datasets)
+        kw["datasets"] = tuple(d for d in datasets if d)
     if modes is not None:
-        kw["modes"] = tuple(modes_mod.canonical(m) for m in modes)
+        kw["modes"] = tuple(modes_mod.canonical(m) for m in modes if m)
     opts = options(**kw)
     progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     t0 = time.perf_counter()
