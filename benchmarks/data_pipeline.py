@@ -75,8 +75,8 @@ def main(argv=None) -> int:
 
     rows = []
     runs = [(str(size), dataclasses.replace(base, image_size=size)) for size in args.sizes]
-    runs.append(("64, laptop targets (max_target_len 160, ink_spacing 12)",
-                 dataclasses.replace(base, image_size=64, max_target_len=160, ink_spacing=12.0)))
+    runs.append(("64, laptop targets (max_target_len 160, ink_spacing 16)",
+                 dataclasses.replace(base, image_size=64, max_target_len=160, ink_spacing=16.0)))
     for size, cfg in runs:
         it = P.make_train_iterator(cfg, vocab, args.batch_size, seed=0, shard_index=0, shard_count=1)
         for _ in range(3):  # warm-up: texture banks, glyph caches
