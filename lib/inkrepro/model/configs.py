@@ -82,8 +82,9 @@ def small() -> ModelConfig:
     (d_model 768, 12+12 layers, 12 heads x 64, gated-GELU d_ff 2048) with a 32,000-piece
     SentencePiece text vocabulary + 451 ink ids (untied output layer).
 
-    Command: ``inkrepro model summary --config small``. Gives 334.7M parameters (ViT 85.8M,
-    projection 0.6M, encoder-decoder 248.3M with embeddings).
+    Command: ``inkrepro model summary --config small``. Gives 334,461,696 parameters (ViT
+    85.8M, projection 0.6M, embeddings 24.9M, encoder 85.0M, decoder 138.2M incl. its 24.9M
+    output layer).
     """
     return dataclasses.replace(
         ModelConfig(name="small", patch_size=16, dropout=0.1, vit_dropout=0.1, freeze_vit=True,
@@ -97,7 +98,7 @@ def large() -> ModelConfig:
     encoder-decoder (d_model 1024, 24+24 layers, 16 heads x 64, d_ff 2816), 32,000 text
     pieces + 451 ink ids.
 
-    Command: ``inkrepro model summary --config large``. Gives 1.09B parameters.
+    Command: ``inkrepro model summary --config large``. Gives 1,088,160,768 parameters.
     """
     return dataclasses.replace(
         ModelConfig(name="large", patch_size=16, dropout=0.1, vit_dropout=0.1, freeze_vit=True,
