@@ -452,3 +452,8 @@ _WS = re.compile(r"\s+")
 
 def norm_space(s: str) -> str:
     return _WS.sub(" ", s).strip()
+
+
+# Folder names that mark a split in datasets organised by directory (case-insensitive).
+SPLIT_DIRS = {"train": "train", "training": "train", "valid": "validation", "validation": "validation",
+              "val": "validation", "test": "test"}

@@ -116,3 +116,13 @@ def read_pot_tree(source: _base.SourceInfo, root: Path, ctx: _base.ReadContext, 
 def check(source: _base.SourceInfo, root: Path) -> None:
     if not any(p.suffix.lower() == ".pot" for p in root.glob("**/*")):
         raise _base.layout_error(source, root, "*.pot files")
+
+
+def make_reader(source: _base.SourceInfo):
+    """The module-level ``read`` of a ``.pot`` dataset (SCUT-COUCH, CASIA-OLHWDB): options
+    ``encoding`` (default GBK), ``byte_order`` (default "swapped") and ``default_split``."""
+    def body(root: Path, ctx, split=None, *, encoding: str = "gbk", byte_order: str = "swapped",
+             default_split: str = "train"):
+        return read_pot_tree(source, root, ctx, split, encoding, byte_order, default_split)
+
+    return _base.make_reader(source, body, lambda root: check(source, root))

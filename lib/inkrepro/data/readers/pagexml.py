@@ -42,8 +42,7 @@ SOURCE = _base.SourceInfo(
     module=__name__,
 )
 
-SPLIT_DIRS = {"train": "train", "training": "train", "valid": "validation", "validation": "validation",
-              "val": "validation", "test": "test"}
+SPLIT_DIRS = _base.SPLIT_DIRS
 
 
 def _check(root: Path) -> None:

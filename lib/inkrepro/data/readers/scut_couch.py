@@ -8,8 +8,6 @@ the split; everything else is ``default_split`` ("train": the paper trains on it
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from inkrepro.data.readers import _base, _pot
 
 SOURCE = _base.SourceInfo(
@@ -27,9 +25,4 @@ SOURCE = _base.SourceInfo(
 )
 
 
-def _read(root: Path, ctx, split=None, *, encoding: str = "gbk", byte_order: str = "swapped",
-          default_split: str = "train"):
-    return _pot.read_pot_tree(SOURCE, root, ctx, split, encoding, byte_order, default_split)
-
-
-read = _base.make_reader(SOURCE, _read, lambda root: _pot.check(SOURCE, root))
+read = _pot.make_reader(SOURCE)
