@@ -15,13 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from inkrepro.ink.tokens import FRAME_MAX, NUM_INK_TOKENS  # ink ids close the vocabulary
 from inkrepro.model import t5
 from inkrepro.model.configs import ModelConfig
 from inkrepro.model.layers import DropoutKeys, get_dtype
 from inkrepro.model.vit import ViT
 
-NUM_INK_TOKENS = 451     # ink ids close the vocabulary: x 0..224, y 225..449, stroke start 450
-FRAME_VALUES = 225
+FRAME_VALUES = FRAME_MAX + 1   # coordinates 0..224: x ids 0..224, y ids 225..449
 
 
 class Derenderer(nnx.Module):
