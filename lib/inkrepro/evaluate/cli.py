@@ -60,7 +60,9 @@ def _kw(args) -> dict:
         if v is not None:
             kw[key] = v
     if args.dataset:
-        kw["datasets"] = tuple(d.strip() for d in args.dataset.split(",") if d.strip())
+        from inkrepro.evaluate.runner import names
+
+        kw["datasets"] = names(args.dataset)
     if args.modes:
         kw["modes"] = args.modes
     return kw
@@ -77,7 +79,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if "modes" in kw:
             from inkrepro.evaluate import modes
 
-            kw["modes"] = tuple(modes.canonical(m) for m in kw["modes"].split(",") if m)
+            kw["modes"] = tuple(modes.canonical(m) for m in runner.names(kw["modes"]))
         res = runner.evaluate_checkpoint(args.checkpoint, parent_run_id=args.parent_run_id, **kw)
     _print_summary(res)
     return 0

@@ -67,12 +67,18 @@ class EvalOptions:
     out_dir: str = ""                       # "" = <workdir>/eval/<timestamp>
 
 
+def names(v: str | Sequence[str]) -> tuple[str, ...]:
+    """``"a, b"`` or ``["a", "b"]`` -> ``("a", "b")`` (dataset and mode lists)."""
+    items = v.split(",") if isinstance(v, str) else v
+    return tuple(s.strip() for s in items if s and s.strip())
+
+
 def options(**kw) -> EvalOptions:
     """EvalOptions from keyword arguments (lists accepted for tuples; unknown keys rejected)."""
     kw = {k: v for k, v in kw.items() if v is not None}
     for k in ("datasets", "modes"):
         if isinstance(kw.get(k), str):
-            kw[k] = tuple(s for s in kw[k].split(",") if s)
+            kw[k] = names(kw[k])
     return configlib.apply_overrides(EvalOptions(), kw)
 
 
@@ -372,14 +378,10 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | None = No
     Returns {"metrics": flat dict, "per_sample": path, "galleries", "recognizer_version",
     "run_id", "notes", ...}.
     """
-    if isinstance(datasets, str):
-        datasets = datasets.split(",")
-    if isinstance(modes, str):
-        modes = modes.split(",")
     if datasets is not None:
-        kw["datasets"] = tuple(d for d in datasets if d)
+        kw["datasets"] = names(datasets)
     if modes is not None:
-        kw["modes"] = tuple(modes_mod.canonical(m) for m in modes if m)
+        kw["modes"] = tuple(modes_mod.canonical(m) for m in names(modes))
     opts = options(**kw)
     progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     t0 = time.perf_counter()
