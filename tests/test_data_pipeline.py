@@ -153,3 +153,34 @@ def test_threaded_reader_same_batches(vocab):
     cfg = P.DataConfig(**{**CFG.__dict__, "num_threads": 2, "prefetch": 8})
     it = P.make_train_iterator(cfg, vocab, batch_size=4, seed=2)
     assert _same(_take(it, 2), a)
+
+
+def test_task_streams_independent_for_names_with_a_shared_prefix(vocab):
+    """Each task's shuffle and augmentation stream is seeded from its whole name: the three
+    recognition tasks share their first 8 bytes ("recogniz"), which once gave them one seed
+    and made them draw the same examples with the same augmentation in lockstep."""
+    def first_images(task):
+        cfg = P.DataConfig(**{**CFG.__dict__, "mixture": {task: 1.0}, "ocr_sources": ()})
+        ds = P.make_train_dataset(cfg, vocab, seed=3)
+        return [ds[i]["image"] for i in range(6)]
+
+    a, b = first_images("recognize_rendered"), first_images("recognize_and_derender")
+    assert sum(np.array_equal(x, y) for x, y in zip(a, b)) < 2
+
+
+def test_name_seed_uses_whole_names():
+    from inkrepro.configlib import name_seed
+
+    names = ["recognize_real", "recognize_rendered", "recognize_and_derender", "recogniz"]
+    assert len({name_seed(n) for n in names}) == len(names)
+    assert name_seed("a", "bc") != name_seed("ab", "c")
+    assert name_seed("hershey") == name_seed("hershey")     # stable across processes
+
+
+def test_byte_vocabulary_spells_words():
+    cfg = P.DataConfig(**{**CFG.__dict__, "text_vocab": "byte"})
+    v = P.load_vocab(cfg)
+    assert v.kind == "byte" and v.text_size == 259 and v.size == 259 + 451
+    ids = v.encode_text("Derender the ink: cancer")
+    assert len(ids) == len("Derender the ink: cancer")          # one id per letter
+    assert v.decode(ids) == "Derender the ink: cancer"

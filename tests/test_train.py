@@ -32,6 +32,19 @@ def test_linear_decay_schedule_exact_values():
     assert float(clamped(340_000)) == 0.0 and float(clamped(172500)) == pytest.approx(0.004975, rel=1e-6)
 
 
+@pytest.mark.parametrize("name", ["smoke", "laptop", "gpu"])
+def test_schedule_anneals_at_the_last_step(name):
+    """Every non-paper profile (and any steps override) ends its linear decay at ~0."""
+    from inkrepro.train import lr_schedule
+
+    warmup = config.profile(name).train.warmup_steps
+    for over in ([], [f"train.steps={warmup + 200}"], [f"train.steps={warmup + 3000}"]):
+        tc = config.profile(name, over).train
+        lr = lr_schedule(tc)
+        assert float(lr(tc.steps)) == pytest.approx(0.0, abs=1e-7 * tc.lr_peak), (name, over)
+        assert float(lr(tc.steps - 1)) > 0 and float(lr(tc.warmup_steps)) == pytest.approx(tc.lr_peak)
+
+
 def test_profiles_and_overrides():
     cfg = config.profile("laptop", ["train.steps=7", "model=small", "model.d_model=96",
                                     "data.mixture.recognize_real=0"])

@@ -29,13 +29,15 @@ from inkrepro.model.configs import ModelConfig
 class TrainConfig:
     """Optimisation and loop settings. The learning rate is T5X's ``linear_decay`` factor:
     ``lr(step) = lr_peak * min(step / warmup_steps, 1 + lr_decay * (warmup_steps - step))``
-    (negative past ``warmup + 1/lr_decay`` unless ``lr_clamp_zero``)."""
+    (negative past ``warmup + 1/lr_decay`` unless ``lr_clamp_zero``). ``lr_decay: null``
+    derives the constant from the step budget, ``1 / (steps - warmup_steps)``, so the
+    schedule reaches 0 exactly at the last step (the formula itself is unchanged)."""
 
     steps: int = 340_000
     batch_size: int = 512            # global batch
     lr_peak: float = 0.01
     warmup_steps: int = 5000
-    lr_decay: float = 3e-6
+    lr_decay: float | None = 3e-6    # the paper's constant; None = reach 0 at the last step
     lr_clamp_zero: bool = False      # explicit, logged option: clamp the schedule at 0
     adafactor_decay: float = 0.8     # second-moment decay; beta1 = 0 (no momentum), factored
     clipping_threshold: float = 1.0
@@ -48,6 +50,12 @@ class TrainConfig:
     mesh_fsdp: int = 1               # devices on the "fsdp" axis (parameters sharded)
     track: bool = True               # MLflow logging via inkrepro.tracking
     progress: bool = True            # tqdm bar
+
+    def decay(self) -> float:
+        """The ``linear_decay`` constant in effect (``lr_decay``, or derived from ``steps``)."""
+        if self.lr_decay is not None:
+            return float(self.lr_decay)
+        return 1.0 / max(self.steps - self.warmup_steps, 1)
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,8 @@ def smoke() -> ExperimentConfig:
                                 vit_depth=1, d_model=32, num_heads=2, d_kv=16, d_ff=64,
                                 enc_layers=1, dec_layers=1, rel_buckets=8, rel_max_distance=32)
     data = DataConfig(image_size=32, max_prompt_len=16, max_target_len=48, train_size=24,
-                      validation_size=8, test_size=8, vocab_size=1000, ink_spacing=16.0)
-    train = TrainConfig(steps=8, batch_size=4, warmup_steps=2, lr_decay=0.05, log_every=2,
+                      validation_size=8, test_size=8, text_vocab="byte", ink_spacing=16.0)
+    train = TrainConfig(steps=8, batch_size=4, warmup_steps=2, lr_decay=None, log_every=2,
                         eval_every=4, eval_batches=1, checkpoint_every=4, keep_checkpoints=2)
     return ExperimentConfig(name="smoke", profile="smoke", model=model, data=data, train=train)
 
@@ -97,7 +105,7 @@ def laptop() -> ExperimentConfig:
                       validation_size=100, test_size=100, vocab_size=2000, ink_spacing=16.0,
                       hershey=hershey, source_weights={"hershey": 3.0, "kanjivg": 1.0})
     train = TrainConfig(steps=2400, batch_size=16, lr_peak=0.03, warmup_steps=40,
-                        lr_decay=1.0 / 2400, log_every=20, eval_every=200, eval_batches=2,
+                        lr_decay=None, log_every=20, eval_every=200, eval_batches=2,
                         checkpoint_every=200, keep_checkpoints=2)
     return ExperimentConfig(name="laptop", profile="laptop", model=model, data=data, train=train)
 
@@ -113,7 +121,7 @@ def gpu() -> ExperimentConfig:
                                 dropout=0.1, vit_dropout=0.1, dtype="bfloat16").vit_variant("S")
     data = DataConfig(image_size=224, max_prompt_len=32, max_target_len=512, train_size=50_000,
                       validation_size=1000, test_size=1000, vocab_size=4000, num_threads=8)
-    train = TrainConfig(steps=30_000, batch_size=128, warmup_steps=2000, lr_decay=1.0 / 60_000,
+    train = TrainConfig(steps=30_000, batch_size=128, warmup_steps=2000, lr_decay=None,
                         log_every=100, eval_every=2000, checkpoint_every=2000)
     return ExperimentConfig(name="gpu", profile="gpu", model=model, data=data, train=train)
 

@@ -47,6 +47,16 @@ def config_hash(cfg: Any, length: int = 12) -> str:
     return hashlib.sha256(blob).hexdigest()[:length]
 
 
+def name_seed(*names: str) -> int:
+    """A 128-bit seed from whole names (SHA-256 of every name, length-prefixed): distinct names
+    give independent streams, e.g. ``SeedSequence([seed, name_seed("recognize_real")])``."""
+    h = hashlib.sha256()
+    for n in names:
+        b = str(n).encode()
+        h.update(len(b).to_bytes(8, "little") + b)
+    return int.from_bytes(h.digest()[:16], "little")
+
+
 def _coerce(value: Any, current: Any, key: str) -> Any:
     if isinstance(current, tuple) and isinstance(value, list):
         return tuple(value)

@@ -1,9 +1,15 @@
-"""One output vocabulary: SentencePiece text ids followed by the 451 reserved ink ids.
+"""One output vocabulary: text ids followed by the 451 reserved ink ids.
 
-Layout: ids ``0..T-1`` are the SentencePiece pieces (T5 specials: pad 0, eos 1, unk 2, no bos);
-ids ``T..T+450`` are the ink tokens ``<ink_token_0>..<ink_token_450>`` (see ``ink.tokens``).
-The text model is either trained offline on corpus texts (:meth:`Vocabulary.train`) or a
-user-supplied mT5 SentencePiece model (:meth:`Vocabulary.from_spm_file`).
+Layout: ids ``0..T-1`` are text ids (T5 specials: pad 0, eos 1, unk 2, no bos); ids
+``T..T+450`` are the ink tokens ``<ink_token_0>..<ink_token_450>`` (see ``ink.tokens``).
+Two kinds of text ids:
+
+- ``sentencepiece`` (the paper's mT5 style): a SentencePiece model trained offline on corpus
+  texts (:meth:`Vocabulary.train`) or a user-supplied mT5 model (:meth:`Vocabulary.from_spm_file`);
+- ``byte`` (ByT5 style, :meth:`Vocabulary.byte_level`): the 256 UTF-8 byte values at ids 3..258,
+  T = 259. OUR CHOICE for small corpora (smoke, laptop profiles): a SentencePiece model
+  trained on a few thousand words learns whole words as pieces, so a prompt such as
+  "Derender the ink: cancer" would hand the model a word id instead of its letters.
 
 Decoding a mixed sequence renders text runs with SentencePiece and ink ids as
 ``<ink_token_N>``; a space separates a text run from a following ink run, so a
@@ -30,24 +36,52 @@ PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 NUM_INK = ink_tokens.NUM_INK_TOKENS
 
 
+BYTE_OFFSET = 3          # ByT5 layout: byte b has id b + 3
+KINDS = ("sentencepiece", "byte")
+
+
+class _ByteCodec:
+    """ByT5-style text ids: UTF-8 bytes shifted by the three specials (pad, eos, unk)."""
+
+    def get_piece_size(self) -> int:
+        return BYTE_OFFSET + 256
+
+    def encode(self, text: str) -> list[int]:
+        return [b + BYTE_OFFSET for b in text.encode("utf-8")]
+
+    def decode(self, ids) -> str:
+        return bytes(int(i) - BYTE_OFFSET for i in ids
+                     if BYTE_OFFSET <= int(i) < BYTE_OFFSET + 256).decode("utf-8", errors="ignore")
+
+    def id_to_piece(self, i: int) -> str:
+        i = int(i)
+        if i < BYTE_OFFSET:
+            return ("<pad>", "</s>", "<unk>")[i]
+        return f"<0x{i - BYTE_OFFSET:02X}>"
+
+
 class Vocabulary:
-    """Strings <-> text ids <-> ink ids, for one SentencePiece model."""
+    """Strings <-> text ids <-> ink ids, for one text model (SentencePiece or bytes)."""
 
     pad_id = PAD_ID
     eos_id = EOS_ID
     unk_id = UNK_ID
 
-    def __init__(self, model_proto: bytes, origin: str = "trained"):
-        self._proto = bytes(model_proto)
-        self._sp = spm.SentencePieceProcessor(model_proto=self._proto)
+    def __init__(self, model_proto: bytes | None, origin: str = "trained"):
+        """``model_proto``: a serialised SentencePiece model, or ``None`` for byte ids."""
+        self.kind = "byte" if model_proto is None else "sentencepiece"
+        self._proto = b"" if model_proto is None else bytes(model_proto)
         self.origin = origin
-        sp = self._sp
-        if (sp.pad_id(), sp.eos_id(), sp.unk_id()) != (PAD_ID, EOS_ID, UNK_ID):
-            raise UserError(
-                f"SentencePiece model ({origin}) has pad/eos/unk ids "
-                f"{(sp.pad_id(), sp.eos_id(), sp.unk_id())}; need T5 ids (0, 1, 2): "
-                "train with pad_id=0 eos_id=1 unk_id=2 bos_id=-1 or use an mT5 model")
-        self.text_size = sp.get_piece_size()
+        if model_proto is None:
+            self._sp = _ByteCodec()
+        else:
+            self._sp = sp = spm.SentencePieceProcessor(model_proto=self._proto)
+            if (sp.pad_id(), sp.eos_id(), sp.unk_id()) != (PAD_ID, EOS_ID, UNK_ID):
+                raise UserError(
+                    f"SentencePiece model ({origin}) has pad/eos/unk ids "
+                    f"{(sp.pad_id(), sp.eos_id(), sp.unk_id())}; need T5 ids (0, 1, 2): "
+                    "train with pad_id=0 eos_id=1 unk_id=2 bos_id=-1 or use an mT5 model")
+        self.text_size = self._sp.get_piece_size()
         self.ink_offset = self.text_size
         self.size = self.text_size + NUM_INK
 
@@ -85,6 +119,11 @@ class Vocabulary:
         return cls(buf.getvalue(), origin=f"trained:{model_type}:{vocab_size}")
 
     @classmethod
+    def byte_level(cls) -> Vocabulary:
+        """ByT5-style byte ids (259 text ids: 3 specials + 256 bytes) + the 451 ink ids."""
+        return cls(None, origin="byte")
+
+    @classmethod
     def from_spm_file(cls, path: str | Path) -> Vocabulary:
         """A user-supplied SentencePiece model, e.g. mT5's ``sentencepiece.model``."""
         p = Path(path)
@@ -93,38 +132,50 @@ class Vocabulary:
         return cls(p.read_bytes(), origin=f"spm:{p.name}")
 
     def save(self, directory: str | Path) -> Path:
+        """``vocab.json`` (kind, sizes, fingerprint) and, for SentencePiece, ``spm.model``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        tmp = d / "spm.model.tmp"
-        tmp.write_bytes(self._proto)
-        tmp.replace(d / "spm.model")
-        meta = {"origin": self.origin, "text_size": self.text_size, "num_ink": NUM_INK,
-                "size": self.size, "fingerprint": self.fingerprint}
-        (d / "vocab.json").write_text(json.dumps(meta, indent=1))
+        if self.kind == "sentencepiece":
+            tmp = d / "spm.model.tmp"
+            tmp.write_bytes(self._proto)
+            tmp.replace(d / "spm.model")
+        meta = {"kind": self.kind, "origin": self.origin, "text_size": self.text_size,
+                "num_ink": NUM_INK, "size": self.size, "fingerprint": self.fingerprint}
+        tmp = d / "vocab.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=1))
+        tmp.replace(d / "vocab.json")
         return d
 
     @classmethod
     def load(cls, directory: str | Path) -> Vocabulary:
         d = Path(directory)
+        meta = json.loads((d / "vocab.json").read_text()) if (d / "vocab.json").is_file() else {}
+        kind = meta.get("kind", "sentencepiece")
+        if kind == "byte":
+            return cls.byte_level()
+        if kind != "sentencepiece":
+            raise UserError(f"{d / 'vocab.json'}: unknown vocabulary kind {kind!r}; kinds: {', '.join(KINDS)}")
         if not (d / "spm.model").is_file():
-            raise UserError(f"no vocabulary in {d} (expected spm.model); build it first")
-        origin = "loaded"
-        if (d / "vocab.json").is_file():
-            origin = json.loads((d / "vocab.json").read_text()).get("origin", origin)
-        return cls((d / "spm.model").read_bytes(), origin=origin)
+            raise UserError(f"no vocabulary in {d} (expected vocab.json or spm.model); build it first")
+        return cls((d / "spm.model").read_bytes(), origin=meta.get("origin", "loaded"))
+
+    @classmethod
+    def exists(cls, directory: str | Path) -> bool:
+        d = Path(directory)
+        return (d / "vocab.json").is_file() or (d / "spm.model").is_file()
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(self._proto).hexdigest()[:12]
+        return hashlib.sha256(self._proto if self.kind == "sentencepiece" else b"byte").hexdigest()[:12]
 
     def __repr__(self) -> str:
         return f"Vocabulary(text={self.text_size}, ink={NUM_INK}, size={self.size}, {self.origin})"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Vocabulary) and other._proto == self._proto
+        return isinstance(other, Vocabulary) and (other.kind, other._proto) == (self.kind, self._proto)
 
     def __hash__(self) -> int:
-        return hash(self._proto)
+        return hash((self.kind, self._proto))
 
     # ------------------------------------------------------------------ ink ids
     def ink_id(self, k: int) -> int:
@@ -149,7 +200,7 @@ class Vocabulary:
 
     # ------------------------------------------------------------------ encode
     def encode_text(self, text: str) -> list[int]:
-        """Text -> SentencePiece ids (no eos). ``<ink_token_N>`` is *not* special here."""
+        """Text -> text ids (no eos). ``<ink_token_N>`` is *not* special here."""
         return list(self._sp.encode(text)) if text else []
 
     def encode_ink_tokens(self, token_numbers: Sequence[int]) -> list[int]:
@@ -190,7 +241,8 @@ class Vocabulary:
         return runs
 
     def decode(self, ids: Sequence[int]) -> str:
-        """Ids -> string; ink ids as ``<ink_token_N>``; stops at eos; pad ignored."""
+        """Ids -> string; ink ids as ``<ink_token_N>``; stops at eos; pad ignored. (Byte ids:
+        invalid UTF-8 from a model's output is dropped, as ByT5 decodes.)"""
         parts: list[str] = []
         for ink, run in self._runs(ids):
             if ink:

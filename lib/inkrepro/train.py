@@ -34,7 +34,7 @@ def lr_schedule(tc):
     def fn(step):
         s = jnp.asarray(step, jnp.float32)
         warm = s / tc.warmup_steps if tc.warmup_steps > 0 else jnp.float32(1.0)
-        lr = tc.lr_peak * jnp.minimum(warm, 1.0 + tc.lr_decay * (tc.warmup_steps - s))
+        lr = tc.lr_peak * jnp.minimum(warm, 1.0 + tc.decay() * (tc.warmup_steps - s))
         return jnp.maximum(lr, 0.0) if tc.lr_clamp_zero else lr
 
     return fn
@@ -199,6 +199,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     from inkrepro import tasks, tracking
     from inkrepro.data import pipeline
     from inkrepro.model import derenderer
+    from inkrepro.text import Vocabulary
 
     enable_compilation_cache()
     workdir = Path(workdir).resolve()
@@ -216,7 +217,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
 
     # ------------------------------------------------------------------ input
     vocab = pipeline.load_vocab(dc)
-    if not (workdir / "vocab" / "spm.model").exists():
+    if not Vocabulary.exists(workdir / "vocab"):
         vocab.save(workdir / "vocab")
     local_bs = tc.batch_size // n_proc
     data_it = pipeline.make_train_iterator(dc, vocab, local_bs, seed=cfg.seed,

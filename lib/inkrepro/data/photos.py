@@ -16,10 +16,11 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from inkrepro.configlib import name_seed
 from inkrepro.data import fonts
-from inkrepro.data.schema import SPLITS, Example
+from inkrepro.data.schema import Example
 
-GENERATOR_VERSION = 1  # bump when generated photos change (part of the corpus cache key)
+GENERATOR_VERSION = 2  # bump when generated photos change (part of the corpus cache key)
 PHOTO_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 
 
@@ -154,7 +155,7 @@ def render_photo(text: str, cfg: PhotoConfig, rng: np.random.Generator) -> tuple
 
 def generate(cfg: PhotoConfig, split: str, n: int, *, offset: int = 0, progress=None) -> list[Example]:
     """``n`` photos of ``split`` numbered from ``offset`` (deterministic per chunk)."""
-    rng = np.random.default_rng([cfg.seed, 3, SPLITS.index(split), offset])
+    rng = np.random.default_rng([cfg.seed, name_seed("photos", split), offset])
     out = []
     for i in range(n):
         text, lang = sample_text(cfg, rng)

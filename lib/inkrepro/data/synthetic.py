@@ -17,11 +17,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from inkrepro.configlib import name_seed
 from inkrepro.data import fonts
 from inkrepro.data.schema import SPLITS, Example
 from inkrepro.ink.core import Ink, Stroke
 
-GENERATOR_VERSION = 3  # bump when generated data changes (part of the corpus cache key)
+GENERATOR_VERSION = 4  # bump when generated data changes (part of the corpus cache key)
 LATIN_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 CJK_LANGUAGES = ("ja", "zh")
 
@@ -96,7 +97,7 @@ def sample_writer(index: int, cfg: SyntheticInkConfig, rng: np.random.Generator)
 
 def writers_by_split(cfg: SyntheticInkConfig) -> dict[str, list[Writer]]:
     """Writer-disjoint split: writers are permuted with the seed and cut by ``writer_split``."""
-    rng = np.random.default_rng([cfg.seed, 1])
+    rng = np.random.default_rng([cfg.seed, name_seed(cfg.glyphs, "writers")])
     all_w = [sample_writer(i, cfg, rng) for i in range(cfg.num_writers)]
     order = rng.permutation(len(all_w))
     frac = np.asarray(cfg.writer_split, dtype=np.float64)
@@ -316,7 +317,7 @@ def generate(cfg: SyntheticInkConfig, split: str, n: int, *, offset: int = 0,
     """``n`` examples of ``split``, numbered from ``offset`` (deterministic in cfg.seed,
     split and offset, so corpora can be generated in independent chunks)."""
     writers = writers_by_split(cfg)[split]
-    rng = np.random.default_rng([cfg.seed, 2, SPLITS.index(split), offset])
+    rng = np.random.default_rng([cfg.seed, name_seed(cfg.glyphs, split), offset])
     script = "Latin" if cfg.glyphs == "hershey" else "CJK"
     out = []
     for i in range(n):
