@@ -148,14 +148,23 @@ def make_hiertext(root: Path) -> None:
 
 
 def make_rimes(root: Path) -> None:
+    """The ICDAR 2011 word release: three ground-truth files (names as shipped, sic), image
+    names relative to each split's snippet folder."""
     root.mkdir(parents=True, exist_ok=True)
-    png(root / "train2011/w1.png", 30, 12)
-    png(root / "train2011/w2.png", 20, 12)
-    png(root / "test2011/t1.png", 10, 10)
-    lines = [b"train2011/w1.png Madame", "train2011/w2.png \u00e9l\u00e8ve".encode("latin-1"),
-             b"train2011/w3.png absent", b"onlyonefield", b"", b"train2011/w1.png deux mots"]
+    tr, va, te = (root / "trainingsnippets_icdar/training_WR", root / "validationsnippets_icdar/testdataset_ICDAR",
+                  root / "data_test")
+    png(tr / "train2011-0.png", 30, 12)
+    png(tr / "train2011-1.png", 20, 12)
+    png(va / "eval2011-0.png", 14, 10)
+    png(te / "test2011-0.png", 10, 10)
+    png(tr / "train2011-4.png", 24, 12)
+    png(tr / "train2011-5.png", 10, 10)
+    lines = [b"train2011-0.png Madame", "train2011-1.png \u00e9l\u00e8ve".encode("latin-1"),
+             b"train2011-3.png absent", b"onlyonefield", b"", b"train2011-4.png deux mots",
+             b"train2011-5.png Please  Enter Transcription here"]
     (root / "groundtruth_training_icdar2011.txt").write_bytes(b"\r\n".join(lines) + b"\r\n")
-    (root / "ground_truth_test_icdar2011.txt").write_text("test2011/t1.png Objet\n", encoding="utf-8")
+    (root / "ground_truth_validation_icdar2011.txt").write_bytes("\ufeffeval2011-0.png Lettre\n".encode())
+    (root / "grount_truth_test_icdar2011.txt").write_text("test2011-0.png Objet\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- PAGE-XML
@@ -188,6 +197,11 @@ def make_pagexml(root: Path) -> None:
   </Page>
 </PcGts>
 """)
+    (root / "train" / "page" / "p2.xml").write_text(f"""<PcGts xmlns="{PAGE_NS}"><Page imageFilename="gone.png">
+      <TextRegion id="r1"><TextLine id="l1">
+        <Word id="w1"><Coords points="1,1 5,1 5,5"/><TextEquiv><Unicode>a</Unicode></TextEquiv></Word>
+        <Word id="w2"><Coords points="6,1 9,1 9,5"/><TextEquiv><Unicode>b</Unicode></TextEquiv></Word>
+      </TextLine></TextRegion></Page></PcGts>""")  # its image is missing: each word counted once
     (root / "test").mkdir()
     (root / "test" / "broken.xml").write_text("<PcGts><Page imageFilename='x.png'><TextLine>")
     (root / "test" / "evil.xml").write_text(
@@ -199,20 +213,53 @@ def make_pagexml(root: Path) -> None:
 
 
 def deepwriting_raw() -> list[tuple[np.ndarray, str, int]]:
-    a = np.array([[10, 50, 0], [12, 52, 0], [15, 51, 1], [20, 40, 0], [22, 45, 1]], np.float64)
-    b = np.array([[100, 300, 0], [101, 310, 0], [108, 305, 1]], np.float64)
-    return [(a, "hi", 7), (b, "x", 9)]
+    """Absolute (x, y, pen) samples at the scale of the real data (min about (-21, -53))."""
+    a = np.array([[1000, 500, 0], [1012, 520, 0], [1040, 510, 1], [1100, 400, 0], [1122, 455, 1]], np.float64)
+    b = np.array([[-21, 300, 0], [101, -53, 0], [2087, 627, 1]], np.float64)
+    return [(a, "hi", 10094), (b, "x", 10143)]
+
+
+# What the DeepWriting files list (merging and the validation split append the names again).
+DEEPWRITING_STEPS = ["scale", "scale", "origin_translation", "relative_representation",
+                     "normalization", "normalization"]
+
+
+def npz_protocol2(path: Path, **arrays: np.ndarray) -> None:
+    """An .npz as numpy wrote it for Python 2: object arrays pickled with protocol 2 (raw bytes
+    as ``_codecs.encode(str, 'latin1')``) naming ``numpy.core.multiarray``."""
+    import pickle
+    import zipfile
+
+    from numpy.lib import format as npf
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key, arr in arrays.items():
+            buf = io.BytesIO()
+            if arr.dtype.hasobject:
+                npf.write_array_header_1_0(buf, npf.header_data_from_array_1_0(arr))
+                buf.write(pickle.dumps(arr, protocol=2).replace(b"cnumpy._core.multiarray\n",
+                                                                b"cnumpy.core.multiarray\n"))
+            else:
+                npf.write_array(buf, arr, version=(1, 0))
+            zf.writestr(f"{key}.npy", buf.getvalue())
+
+
+def _objects(items) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
 
 def make_deepwriting(root: Path) -> dict:
-    """Preprocess like the DeepWriting scripts: scale, translate, diff, standardise."""
+    """Preprocess once per step, in the order data_scripts/preprocessing.py applies them (scale,
+    translate to origin, first differences, standardise), store float32 like the release, list
+    the steps with repeats."""
     raw = deepwriting_raw()
     samples = [r[0].copy() for r in raw]
     allpts = np.vstack(samples)
     lo, hi = allpts.min(0), allpts.max(0)
     for s in samples:
         s[:, :2] = ((s - lo) / (hi - lo))[:, :2]
-    for s in samples:
         s[:, :2] -= s[0, :2]
     diffs = []
     for s in samples:
@@ -220,23 +267,19 @@ def make_deepwriting(root: Path) -> dict:
         d[:, 2] = s[:, 2]
         diffs.append(d)
     allv = np.vstack(diffs)
-    mean, std = allv.mean(0), allv.std(0)
+    mean, std = allv.mean(0).astype(np.float32), allv.std(0).astype(np.float32)
     std[std < 1e-10] = 1.0
-    for d in diffs:
-        d[:, :2] = ((d - mean) / std)[:, :2]
+    stored = [(((d - mean) / std) * [1, 1, 0] + d * [0, 0, 1]).astype(np.float32) for d in diffs]
     root.mkdir(parents=True, exist_ok=True)
-    obj = np.empty(len(diffs), dtype=object)
-    obj[:] = diffs
-    np.savez_compressed(root / "deepwriting_training.npz", samples=obj,
-                        texts=np.array([r[1] for r in raw]), subject_labels=np.array([r[2] for r in raw]),
-                        preprocessing=np.array(["scale", "origin_translation", "relative_representation",
-                                                "normalization"]),
-                        mean=mean, std=std, min=lo, max=hi, alphabet=np.array(list("abc")))
-    bad = np.empty(2, dtype=object)
-    bad[:] = [np.array([[0.0, 0.0, 0.0], [np.nan, 1.0, 1.0]]), np.zeros((3, 2))]
-    np.savez(root / "deepwriting_validation.npz", samples=bad, texts=np.array(["nan", "shape"]),
-             subject_labels=np.array([1, 2]), preprocessing=np.array([], dtype=str))
-    return {"min": lo}
+    npz_protocol2(root / "deepwriting_training.npz", strokes=_objects(stored),
+                  texts=np.array([r[1] for r in raw]), subject_labels=np.array([r[2] for r in raw]),
+                  preprocessing=np.array(DEEPWRITING_STEPS), mean=mean, std=std, min=lo, max=hi,
+                  alphabet=np.array(list("abc")),
+                  eoc_labels=_objects([np.zeros(len(d), np.float32) for d in stored]))
+    bad = _objects([np.array([[0.0, 0.0, 0.0], [np.nan, 1.0, 1.0]]), np.zeros((3, 2))])
+    npz_protocol2(root / "deepwriting_validation.npz", samples=bad, texts=np.array(["nan", "shape"]),
+                  subject_labels=np.array([1, 2]), preprocessing=np.array([], dtype=str))
+    return {"min": lo, "max": hi, "mean": mean, "std": std, "stored": stored}
 
 
 # --------------------------------------------------------------------------- IAM-OnDB
@@ -252,56 +295,119 @@ def _strokes_xml(strokes) -> str:
             '</WhiteboardDescription><StrokeSet>' + "".join(body) + "</StrokeSet></WhiteboardCaptureSession>")
 
 
+def _iamondb_form(root: Path, form: str, files: dict[int, str], ascii_text: str | None) -> None:
+    """Stroke files lineStrokes/<a01>/<a01-000>/<form>-NN.xml and the form's ascii/.../<form>.txt."""
+    sub = Path(form[:3]) / form[:7]
+    (root / "lineStrokes" / sub).mkdir(parents=True)
+    for k, xml in files.items():
+        (root / "lineStrokes" / sub / f"{form}-{k:02d}.xml").write_text(xml)
+    if ascii_text is not None:
+        (root / "ascii" / sub).mkdir(parents=True)
+        (root / "ascii" / sub / f"{form}.txt").write_text(ascii_text)
+
+
 def make_iamondb(root: Path) -> None:
-    ls = root / "lineStrokes" / "a01" / "a01-000"
-    ls.mkdir(parents=True)
-    (ls / "a01-000u-01.xml").write_text(_strokes_xml([[(1073, 1058, 769.05), (1072, 1085, 769.08)],
-                                                       [(1100, 1000, 769.5)]]))
-    (ls / "a01-000u-02.xml").write_text(_strokes_xml([[(5, 6, 770.0), (7, 8, 770.25)]]))
-    (ls / "a01-000u-03.xml").write_text(_strokes_xml([[(5, 6, 771.0)]]))
-    asc = root / "ascii" / "a01" / "a01-000"
-    asc.mkdir(parents=True)
-    (asc / "a01-000u.txt").write_text("OCR:\n\nA MOVE to stop Mr. Gaitskell from\n\nCSR:\n\n"
-                                      "A MOVE to stop Mr. Gaitskell from\nnominating any more Labour\n")
-    lb = root / "lineStrokes" / "b01" / "b01-000"
-    lb.mkdir(parents=True)
-    (lb / "b01-000-01.xml").write_text("<WhiteboardCaptureSession><StrokeSet><Stroke>")
-    ab = root / "ascii" / "b01" / "b01-000"
-    ab.mkdir(parents=True)
-    (ab / "b01-000.txt").write_text("CSR:\n\nline\n")
-    lc = root / "lineStrokes" / "c01" / "c01-000"
-    lc.mkdir(parents=True)
-    (lc / "c01-000-01.xml").write_text(_strokes_xml([[(1, 1, 0.0)]]))
-    (root / "trainset.txt").write_text("a01-000u\n")
+    _iamondb_form(root, "a01-000u", {1: _strokes_xml([[(1073, 1058, 769.05), (1072, 1085, 769.08)],
+                                                      [(1100, 1000, 769.5)]]),
+                                     2: _strokes_xml([[(5, 6, 770.0), (7, 8, 770.25)]]),
+                                     3: _strokes_xml([[(5, 6, 771.0)]])},
+                  "OCR:\n\nA MOVE to stop Mr. Gaitskell from\n\nCSR:\n\n"
+                  "A MOVE to stop Mr. Gaitskell from\nnominating any more Labour\n")
+    _iamondb_form(root, "b01-000", {1: "<WhiteboardCaptureSession><StrokeSet><Stroke>"}, "CSR:\n\nline\n")
+    _iamondb_form(root, "c01-000", {1: _strokes_xml([[(1, 1, 0.0)]])}, None)  # no ascii file
+    # a08-551z: one CSR line spans stroke files 02 and 03 ("%%%%%%%%%%%" marks the break)
+    _iamondb_form(root, "a08-551z", {k: _strokes_xml([[(k, k, float(k))]]) for k in (1, 2, 3)},
+                  "OCR:\n\nThe ankle bone pinned.\n\nCSR:\n\nThe\nankle bone %%%%%%%%%%% pinned.\n")
+    # z01-000z: the placeholder CSR; both of its stroke files are skipped
+    _iamondb_form(root, "z01-000z", {k: _strokes_xml([[(k, k, float(k))]]) for k in (1, 2)},
+                  "CSR:\n\nPlease Enter Transcription here\n")
+    (root / "trainset.txt").write_text("a01-000u\na08-551z\n")
 
 
 # --------------------------------------------------------------------------- VNOnDB
 
 
+def vnondb_inkml(groups, doc_note: str = "") -> str:
+    """HANDS-VNOnDB InkML: un-namespaced <ink>, a document annotationXML, flat traceGroups with
+    <annotationXML><Tg_Truth> and their traces inside ("x y,x y,..." with line breaks)."""
+    body = [f"<ink>\n<annotationXML><writer>{doc_note}</writer></annotationXML>"]
+    for gid, label, strokes in groups:
+        truth = "" if label is None else f"<annotationXML><Tg_Truth>{label}</Tg_Truth></annotationXML>"
+        traces = "".join(f'<trace id="{gid}_{i}">' + ",\n".join(f"{x} {y}" for x, y in st) + "</trace>"
+                         for i, st in enumerate(strokes))
+        body.append(f'<traceGroup id="{gid}">{truth}{traces}</traceGroup>')
+    return "\n".join(body) + "\n</ink>\n"
+
+
+VNONDB_WORDS = [("tg_0_0_0", "Vi\u1ec7t", [[(10, 10), (12, 14), (15, 18)], [(20, 10), (22, 12)]]),
+                ("tg_0_0_1", "Nam", [[(40, 10), (45, 15)]]),
+                ("tg_0_1_0", "\u01a1i", [[(10, 40), (11, 45)]]),
+                ("tg_0_1_1", None, [[(30, 40), (31, 45)]]),   # no Tg_Truth: bad record
+                ("tg_0_1_2", " ", [[(50, 40), (51, 45)]])]    # empty label: filtered
+
+
 def make_vnondb(root: Path) -> None:
-    d = root / "train"
-    d.mkdir(parents=True)
-    traces = {"0": "10 10, 12 14, 15 18", "1": "20 10, 22 12", "2": "40 10, 45 15", "3": "10 40, 11 45"}
-    tr = "".join(f'<trace id="{k}">{v}</trace>' for k, v in traces.items())
-    (d / "20140603_0003_BCCTC.inkml").write_text(f"""<?xml version="1.0" encoding="utf-8"?>
-<ink xmlns="http://www.w3.org/2003/InkML">{tr}
-<traceGroup><annotation type="truth">Việt Nam ơi</annotation>
-  <traceGroup><annotation type="truth">Việt Nam</annotation>
-    <traceGroup><annotation type="truth">Việt</annotation><traceView traceDataRef="0"/><traceView traceDataRef="1"/></traceGroup>
-    <traceGroup><annotation type="truth">Nam</annotation><traceView traceDataRef="2"/></traceGroup>
-  </traceGroup>
-  <traceGroup><annotation type="truth">ơi</annotation>
-    <traceGroup><annotation type="truth">ơi</annotation><traceView traceDataRef="3"/></traceGroup>
-  </traceGroup>
-</traceGroup></ink>""", encoding="utf-8")
-    (d / "badref.inkml").write_text("""<ink xmlns="http://www.w3.org/2003/InkML"><trace id="0">1 1, 2 2</trace>
-<traceGroup><traceGroup><annotation type="truth">a</annotation><traceView traceDataRef="9"/></traceGroup></traceGroup></ink>""")
-    (d / "malformed.inkml").write_text("<ink><trace>1 1")
-    t = root / "test"
-    t.mkdir()
-    (t / "word_0001.inkml").write_text("""<ink xmlns="http://www.w3.org/2003/InkML">
-<annotation type="truth">đẹp</annotation><trace id="t0">1 2, 3 4</trace><trace id="t1">5 6</trace></ink>""",
-                                       encoding="utf-8")
+    doc = "20140603_0003_BCCTC"
+    w, ln, pa = root / "InkData_word", root / "InkData_line", root / "InkData_paragraph"
+    for d in (w, ln, pa):
+        d.mkdir(parents=True)
+    (w / f"{doc}.inkml").write_text(vnondb_inkml(VNONDB_WORDS, "writer 3"), encoding="utf-8")
+    strokes = [st for _, _, group in VNONDB_WORDS for st in group]
+    (ln / f"{doc}.inkml").write_text(vnondb_inkml([("tg_0_0", "Vi\u1ec7t Nam", strokes[:4]),
+                                                   ("tg_0_1", "\u01a1i", strokes[4:])]), encoding="utf-8")
+    (pa / f"{doc}.inkml").write_text(vnondb_inkml([("tg_0", "Vi\u1ec7t Nam\n\u01a1i", strokes)]),
+                                     encoding="utf-8")
+    (w / "20151208_0146_7105_1.inkml").write_text(vnondb_inkml([("tg_0_0_0", "\u0111\u1eb9p", [[(1, 2), (3, 4)]])]),
+                                                  encoding="utf-8")
+    (w / "20151208_0146_7105_2.inkml").write_text(vnondb_inkml([("tg_0_0_0", "x", [[(1, 1)]])]), encoding="utf-8")
+    (w / "20160101_0000_broken.inkml").write_text("<ink><traceGroup><trace>1 1")
+    split = root / "VNOnDB_ICFHR2018_dataSplit"
+    split.mkdir()
+    (split / "train_set.txt").write_text(f"{doc}.inkml\n20160101_0000_broken.inkml\n")
+    (split / "validation_set.txt").write_text("")
+    (split / "test_set.txt").write_text("20151208_0146_7105_1.inkml\n")
+
+
+# --------------------------------------------------------------------------- SCUT-COUCH2009
+
+
+def couch_sample(label: bytes, strokes, n_points: int | None = None, times: int = 2) -> bytes:
+    """One .dat record: label length + GBK label, point/stroke/time-point counts, time points,
+    then per stroke its point count and uint16 (x, y) pairs."""
+    pts = sum(len(st) for st in strokes) if n_points is None else n_points
+    out = bytes([len(label)]) + label + struct.pack("<HHH", pts, len(strokes), times)
+    out += struct.pack(f"<{times}H", *range(times)) + struct.pack(f"<{times}I", *(10 * i for i in range(times)))
+    for st in strokes:
+        out += struct.pack("<H", len(st)) + b"".join(struct.pack("<HH", x, y) for x, y in st)
+    return out
+
+
+def couch_pair(folder: Path, stem: str, samples: list[bytes], dat_suffix: str = ".dat",
+               announce: int | None = None, offsets: list[int] | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    dat, offs = b"", []
+    for smp in samples:
+        offs.append(len(dat))
+        dat += smp
+    offs = offsets or offs
+    idx = struct.pack("<I", len(offs) if announce is None else announce)
+    idx += b"".join(struct.pack("<BIII", 0, 100 + i, i, o) for i, o in enumerate(offs))
+    (folder / f"{stem}.idx").write_bytes(idx)
+    (folder / f"{stem}{dat_suffix}").write_bytes(dat)
+
+
+COUCH_GOOD = [("\u554a", [[(10, 20), (11, 21)], [(30, 40)]]), ("\u4e2d\u56fd", [[(1, 2), (3, 4), (5, 6)]])]
+
+
+def make_scut_couch(root: Path) -> None:
+    gb1 = root / "Couch_GB1_188"
+    couch_pair(gb1, "GB1_001", [couch_sample(c.encode("gbk"), st) for c, st in COUCH_GOOD]
+               + [couch_sample("\u7684".encode("gbk"), [[(1, 1), (2, 2)]], n_points=5),   # point count
+                  couch_sample(b"\xff\xff", [[(1, 1)]])])                                 # bad label code
+    couch_pair(gb1, "GB1_049", [couch_sample("\u4e86".encode("gbk"), [[(7, 7), (8, 9)]])], dat_suffix=".DAT",
+               offsets=[0, 4000])                                                         # 2nd: past the end
+    couch_pair(root / "Couch_Digit_195", "Digit_001", [couch_sample(b"7", [[(0, 0), (5, 5)]])], announce=3)
+    (root / "Couch_Digit_195" / "Digit_002.idx").write_bytes(struct.pack("<I", 0))     # no .dat
 
 
 # --------------------------------------------------------------------------- .pot

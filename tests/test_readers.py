@@ -80,20 +80,23 @@ def test_imgur5k_rotated_crops(tmp_path):
     assert straight.shape == (10, 20, 3) and turned.shape == (10, 20, 3)
     red, blue = [255, 0, 0], [0, 0, 255]
     assert (straight[:, :9] == red).all() and (straight[:, 11:] == blue).all()
-    # 90 degrees (OpenCV convention): width runs down the image, height towards -x,
-    # so the crop's top row samples x = xc + h/2 (blue) and its bottom row x = xc - h/2 (red)
-    assert (turned[:4] == blue).all() and (turned[-4:] == red).all()
+    # 90 degrees counterclockwise (the dataset's README): the word reads upwards, its top faces
+    # -x, so the crop's top row samples x = xc - h/2 (red) and its bottom row x = xc + h/2 (blue)
+    assert (turned[:4] == red).all() and (turned[-4:] == blue).all()
     assert exs["Abc1234_1"].meta == {"image_id": "Abc1234", "box_xywha": [30.0, 20.0, 20.0, 10.0, 90.0]}
+    # each record once under one reason: both words of the missing image Gone999 are "missing image"
     assert dict(recs.skipped) == {"malformed annotation file": 1, "malformed bounding box": 1,
-                                  "unknown annotation id": 1, "missing image": 1,
-                                  "word of unreadable image": 2}
+                                  "unknown annotation id": 1, "missing image": 2}
     assert dict(recs.filtered) == {"not annotated ('.')": 1}
+    assert recs.ctx.first_bad["missing image"] == "dataset_info/imgur5k_annotations_test.json [Gone999_0]"
 
 
-def test_imgur5k_angle_sign_and_layout(tmp_path):
+def test_imgur5k_angle_direction_and_layout(tmp_path):
     F.make_imgur5k(tmp_path)
-    flipped = {e.id: e for e in readers.read("imgur5k", tmp_path, split="test", angle_sign=-1)}
-    assert (flipped["Abc1234_1"].image[:4] == [255, 0, 0]).all()
+    cw = {e.id: e for e in readers.read("imgur5k", tmp_path, split="test", angle_direction="clockwise")}
+    assert (cw["Abc1234_1"].image[:4] == [0, 0, 255]).all()
+    with pytest.raises(UserError, match="angle_direction"):
+        readers.read("imgur5k", tmp_path, angle_direction="up")
     for f in (tmp_path / "dataset_info").iterdir():
         f.unlink()
     with pytest.raises(UserError, match="imgur5k_annotations"):
@@ -114,7 +117,7 @@ def test_hiertext_filters_and_crops(tmp_path):
     assert exs[1].meta["handwritten"] and exs[1].meta["vertices"][0] == [10.0, 10.0]
     assert dict(recs.filtered) == {"not handwritten": 1, "illegible": 1, "vertical": 1}
     assert dict(recs.skipped) == {"corrupt gzip": 1, "box outside image": 1, "malformed annotation": 2,
-                                  "missing image": 1, "word of unreadable image": 1}
+                                  "missing image": 1}  # the one word of the missing image, once
 
 
 def test_hiertext_filter_options(tmp_path):
@@ -146,20 +149,28 @@ def test_hiertext_layout(tmp_path):
 # --------------------------------------------------------------------------- RIMES
 
 
-def test_rimes_words_and_encodings(tmp_path):
+def test_rimes_release_files_and_encodings(tmp_path):
     F.make_rimes(tmp_path)
     recs = readers.read("rimes", tmp_path)
-    assert ids(recs) == [("test2011/t1", "test", "Objet"), ("train2011/w1", "train", "Madame"),
-                         ("train2011/w2", "train", "\u00e9l\u00e8ve"), ("train2011/w1", "train", "deux mots")]
-    assert dict(recs.skipped) == {"missing image": 1, "malformed ground-truth line": 1}
+    assert ids(recs) == [("train/train2011-0", "train", "Madame"), ("train/train2011-1", "train", "\u00e9l\u00e8ve"),
+                         ("train/train2011-4", "train", "deux mots"), ("validation/eval2011-0", "validation", "Lettre"),
+                         ("test/test2011-0", "test", "Objet")]
+    assert dict(recs.skipped) == {"missing image": 1, "malformed ground-truth line": 1, "placeholder label": 1}
+    assert recs.ctx.first_bad == {
+        "missing image": "groundtruth_training_icdar2011.txt:3 [train2011-3.png]",
+        "malformed ground-truth line": "groundtruth_training_icdar2011.txt:4",
+        "placeholder label": "trainingsnippets_icdar/training_WR/train2011-5.png [train/train2011-5]"}
+    ex = next(iter(readers.read("rimes", tmp_path, split="test")))
+    assert ex.meta["image_path"] == "data_test/test2011-0.png" and ex.image.shape == (10, 10, 3)
     strict_utf8 = readers.read("rimes", tmp_path, encodings=("utf-8",))
-    assert [e.text for e in strict_utf8] == ["Objet", "Madame", "deux mots"]
+    assert [e.text for e in strict_utf8] == ["Madame", "deux mots", "Lettre", "Objet"]
     assert strict_utf8.skipped["text encoding"] == 1
 
 
 def test_rimes_layout(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(UserError, match="ground-truth file"):
+    (tmp_path / "train.txt").write_text("a.png b\n")  # a name the release never uses
+    with pytest.raises(UserError, match="grount_truth_test_icdar2011.txt"):
         readers.read("rimes", tmp_path)
 
 
@@ -175,7 +186,8 @@ def test_pagexml_words_lines_and_broken_files(tmp_path):
     assert exs[0].image.shape == (30, 40, 3) and exs[2].image.shape == (40, 110, 3)  # 2010 Point form
     assert exs[0].meta["level"] == "Word" and exs[2].meta["level"] == "TextLine"
     assert dict(recs.filtered) == {"no transcription": 1}
-    assert dict(recs.skipped) == {"malformed XML": 1, "forbidden XML construct": 1, "malformed Coords": 1}
+    assert dict(recs.skipped) == {"malformed XML": 1, "forbidden XML construct": 1, "malformed Coords": 1,
+                                  "missing image": 2}
     lines = readers.read("icdar15", tmp_path, level="line")
     assert [e.text for e in lines] == ["Honble Sir", "no words here"]
     with pytest.raises(BadRecord, match="broken.xml"):
@@ -185,15 +197,39 @@ def test_pagexml_words_lines_and_broken_files(tmp_path):
 # --------------------------------------------------------------------------- DeepWriting
 
 
-def test_deepwriting_undoes_preprocessing(tmp_path):
+def authors_undo(sample, mean, std, lo, hi):
+    """The authors' undo_preprocess (emreaksan/deepwriting, dataset_hw.py), re-implemented from its
+    documented order: each listed step once, normalisation, relative representation (cumulative
+    sum), origin translation (no offsets stored: nothing), scale; the pen column kept."""
+    out = np.array(sample, dtype=np.float64)
+    out[:, :2] = (out * std + mean)[:, :2]
+    out = np.cumsum(out, axis=0)
+    out[:, :2] = (out * (hi - lo) + lo)[:, :2]
+    out[:, 2] = sample[:, 2]
+    return out
+
+
+def test_deepwriting_undoes_preprocessing_in_the_authors_order(tmp_path):
     facts = F.make_deepwriting(tmp_path)
+    with np.load(tmp_path / "deepwriting_training.npz", allow_pickle=False) as z:  # the release's shape:
+        assert list(z["preprocessing"]) == F.DEEPWRITING_STEPS                     # steps repeat
+    raw = (tmp_path / "deepwriting_training.npz").read_bytes()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "deepwriting_training.npz") as zf:
+        payload = zf.read("strokes.npy")
+    assert b"c_codecs\nencode\n" in payload and b"cnumpy.core.multiarray\n" in payload and raw
     recs = readers.read("deepwriting", tmp_path)
     exs = list(recs)
     assert ids(exs) == [("train/000000", "train", "hi"), ("train/000001", "train", "x")]
-    for ex, (raw, text, writer) in zip(exs, F.deepwriting_raw()):
+    for ex, stored, (orig, text, writer) in zip(exs, facts["stored"], F.deepwriting_raw()):
+        want = authors_undo(stored, facts["mean"], facts["std"], facts["min"], facts["max"])
+        assert np.allclose(ex.ink.points[0], want[0, :2], rtol=0, atol=1e-9)  # the first point
+        assert np.allclose(ex.ink.points, want[:, :2], rtol=0, atol=1e-9)
+        assert np.allclose(ex.ink.points[0], facts["min"][:2])  # offsets are lost: ink starts at min
+        assert np.allclose(ex.ink.points, orig[:, :2] - orig[0, :2] + facts["min"][:2], atol=0.05)
         assert ex.kind == "ink" and ex.writer == str(writer) and ex.meta["aspect_restored"]
-        want = raw[:, :2] - raw[0, :2] + facts["min"][:2]  # offsets are lost; scale comes back
-        assert np.allclose(ex.ink.points, want, atol=1e-6)
+        assert ex.meta["preprocessing_undone"] == ["normalization", "relative_representation", "scale"]
         assert [len(s) for s in ex.ink] == ([3, 2] if text == "hi" else [3])
     assert dict(recs.skipped) == {"invalid ink": 1, "malformed sample": 1}
 
@@ -222,6 +258,55 @@ def test_deepwriting_refuses_foreign_pickles(tmp_path):
         list(readers.read("deepwriting", tmp_path))
 
 
+def _object_npy(pickle_bytes: bytes) -> bytes:
+    import io
+
+    from numpy.lib import format as npf
+
+    buf = io.BytesIO()
+    npf.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+    return buf.getvalue() + pickle_bytes
+
+
+@pytest.mark.parametrize("payload, refused", [
+    # _codecs.encode is admitted only as numpy uses it: (str, 'latin1')
+    (b"\x80\x02c_codecs\nencode\nX\x03\x00\x00\x00abcX\x05\x00\x00\x00rot13\x86R.", "rot13"),
+    (b"\x80\x02c_codecs\nencode\nX\x03\x00\x00\x00abcX\x03\x00\x00\x00hex\x86R.", "hex"),
+    # other _codecs functions stay refused (lookup/register reach the codec search machinery)
+    (b"\x80\x02c_codecs\nlookup\nX\x05\x00\x00\x00utf-8\x85R.", "_codecs.lookup"),
+    (b"\x80\x02c_codecs\nregister\nN\x85R.", "_codecs.register"),
+    (b"\x80\x02c_codecs\ndecode\nX\x03\x00\x00\x00abcX\x06\x00\x00\x00latin1\x86R.", "_codecs.decode"),
+    # bytes() is admitted without arguments only (no allocation on behalf of the file)
+    (b"\x80\x02c__builtin__\nbytes\nJ\x00\x00\x00\x40\x85R.", "bytes"),
+    (b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "builtins.eval"),
+])
+def test_restricted_unpickler_refuses_hostile_codecs_use(tmp_path, payload, refused):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "deepwriting_training.npz", "w") as zf:
+        zf.writestr("samples.npy", _object_npy(payload))
+        zf.writestr("texts.npy", _object_npy(b"\x80\x02N."))
+    with pytest.raises(UserError, match=r"deepwriting_training.npz:samples: refused.*" + refused):
+        list(readers.read("deepwriting", tmp_path))
+
+
+def test_restricted_unpickler_reads_protocol2_arrays(tmp_path):
+    import io
+
+    from inkrepro.data.readers import _base
+
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((0, 3), np.float32), np.array([1.5])]
+    F.npz_protocol2(tmp_path / "a.npz", x=F._objects(arrays))
+    got = _base.load_npz(tmp_path / "a.npz")["x"]
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, arrays))
+    # an array pickled by Python 2 itself: its raw bytes are a Python-2 str (SHORT_BINSTRING)
+    data = np.array([1.5, -2.0]).tobytes()
+    py2 = (b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R"
+           b"(K\x01K\x02\x85cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R(K\x03U\x01<NNNJ\xff\xff\xff\xff"
+           b"J\xff\xff\xff\xffK\x00tb\x89U\x10" + data + b"tb.")
+    assert np.array_equal(_base.RestrictedUnpickler(io.BytesIO(py2)).load(), [1.5, -2.0])
+
+
 # --------------------------------------------------------------------------- IAM-OnDB
 
 
@@ -230,35 +315,71 @@ def test_iamondb_lines(tmp_path):
     recs = readers.read("iamondb", tmp_path)
     exs = list(recs)
     assert ids(exs) == [("a01-000u-01", "train", "A MOVE to stop Mr. Gaitskell from"),
-                        ("a01-000u-02", "train", "nominating any more Labour")]
+                        ("a01-000u-02", "train", "nominating any more Labour"),
+                        ("a08-551z-01", "train", "The"), ("a08-551z-02", "train", "ankle bone"),
+                        ("a08-551z-03", "train", "pinned.")]  # the CSR line spans files 02 and 03
     ink = exs[0].ink
     assert ink.has_time and [len(s) for s in ink] == [2, 1]
     assert np.allclose(ink[0].xy, [[1073, 1058], [1072, 1085]])
     assert np.allclose(ink[0].t, [0.0, 0.03]) and np.allclose(ink[1].t, [0.45])
+    # each stroke file once: a01-000u-03 has no CSR line, b01 is broken XML, c01 has no ascii
+    # file, both z01-000z files carry the placeholder transcription
     assert dict(recs.skipped) == {"no transcription for line": 1, "malformed XML": 1,
-                                  "missing transcription": 1, "line of unreadable transcription": 1}
+                                  "missing transcription": 1, "placeholder label": 2}
+    assert recs.ctx.first_bad["placeholder label"] == "lineStrokes/z01/z01-000/z01-000z-01.xml"
+    assert dict(recs.counts) == {"train": 5}
 
 
 # --------------------------------------------------------------------------- VNOnDB
 
 
-def test_vnondb_word_and_line_levels(tmp_path):
+def test_vnondb_release_layout_and_levels(tmp_path):
     F.make_vnondb(tmp_path)
     recs = readers.read("vnondb", tmp_path)
-    assert ids(recs) == [("word_0001/0", "test", "\u0111\u1eb9p"),
-                         ("20140603_0003_BCCTC/0", "train", "Vi\u1ec7t"),
-                         ("20140603_0003_BCCTC/1", "train", "Nam"),
-                         ("20140603_0003_BCCTC/2", "train", "\u01a1i")]
-    assert dict(recs.skipped) == {"unknown trace id": 1, "malformed XML": 1}
+    assert ids(recs) == [("20140603_0003_BCCTC/tg_0_0_0", "train", "Vi\u1ec7t"),
+                         ("20140603_0003_BCCTC/tg_0_0_1", "train", "Nam"),
+                         ("20140603_0003_BCCTC/tg_0_1_0", "train", "\u01a1i"),
+                         ("20151208_0146_7105_1/tg_0_0_0", "test", "\u0111\u1eb9p"),
+                         ("20151208_0146_7105_2/tg_0_0_0", "unassigned", "x")]
+    assert dict(recs.skipped) == {"missing truth annotation": 1, "malformed XML": 1}
+    assert recs.ctx.first_bad["missing truth annotation"] == "InkData_word/20140603_0003_BCCTC.inkml [tg_0_1_1]"
+    assert dict(recs.filtered) == {"empty transcription": 1}
     words = {e.text: e for e in readers.read("vnondb", tmp_path, split="train")}
     assert np.allclose(words["Vi\u1ec7t"].ink.points, [[10, 10], [12, 14], [15, 18], [20, 10], [22, 12]])
-    lines = readers.read("vnondb", tmp_path, level="line", split="train")
-    assert [e.text for e in lines] == ["Vi\u1ec7t Nam", "\u01a1i"]
-    (tmp_path / "test" / "latin1.inkml").write_bytes(
-        '<ink xmlns="http://www.w3.org/2003/InkML"><annotation type="truth">\u00e9</annotation>'
-        '<trace>1 1</trace></ink>'.encode("latin-1"))
-    recs = readers.read("vnondb", tmp_path, split="test")
-    assert [e.id for e in recs] == ["word_0001/0"] and dict(recs.skipped) == {"text encoding": 1}
+    assert [len(s) for s in words["Vi\u1ec7t"].ink] == [3, 2] and words["Nam"].meta["level"] == "word"
+    lines = readers.read("vnondb", tmp_path, level="line")
+    assert [(e.id, e.text) for e in lines] == [("20140603_0003_BCCTC/tg_0_0", "Vi\u1ec7t Nam"),
+                                               ("20140603_0003_BCCTC/tg_0_1", "\u01a1i")]
+    para = list(readers.read("vnondb", tmp_path, level="paragraph"))
+    assert [e.text for e in para] == ["Vi\u1ec7t Nam \u01a1i"] and para[0].ink.num_strokes == 6
+    with pytest.raises(UserError, match="level must be"):
+        readers.read("vnondb", tmp_path, level="page")
+
+
+def test_vnondb_missing_level_folder_and_layout(tmp_path):
+    F.make_vnondb(tmp_path)
+    import shutil
+
+    shutil.rmtree(tmp_path / "InkData_line")
+    with pytest.raises(UserError, match=r"expected InkData_line/ \(for level=line\)"):
+        readers.read("vnondb", tmp_path, level="line")
+    for d in ("InkData_word", "InkData_paragraph"):
+        shutil.rmtree(tmp_path / d)
+    with pytest.raises(UserError, match="InkData_word/"):
+        readers.read("vnondb", tmp_path)
+
+
+def test_vnondb_without_split_files_and_bad_encoding(tmp_path):
+    F.make_vnondb(tmp_path)
+    import shutil
+
+    shutil.rmtree(tmp_path / "VNOnDB_ICFHR2018_dataSplit")
+    assert {e.split for e in readers.read("vnondb", tmp_path)} == {"train"}  # default_split
+    (tmp_path / "InkData_word" / "latin1.inkml").write_bytes(
+        '<ink><traceGroup id="t"><annotationXML><Tg_Truth>\u00e9</Tg_Truth></annotationXML>'
+        '<trace>1 1</trace></traceGroup></ink>'.encode("latin-1"))
+    recs = readers.read("vnondb", tmp_path)
+    assert len(list(recs)) == 5 and recs.skipped["text encoding"] == 1
 
 
 # --------------------------------------------------------------------------- .pot
@@ -273,8 +394,6 @@ def test_pot_samples(tmp_path):
     assert exs[0].writer == "1001" and exs[0].language == "zh"
     assert [s.xy.tolist() for s in exs[0].ink] == [[[10, 20], [11, 21]], [[30, 40]]]
     assert dict(recs.skipped) == {"bad tag code": 1, "stroke count mismatch": 1, "truncated sample": 1}
-    scut = readers.read("scut-couch", tmp_path, split="test")
-    assert [(e.source, e.text) for e in scut] == [("scut-couch", "\u4e2d")]
 
 
 def test_pot_byte_order_and_markers(tmp_path):
@@ -283,13 +402,41 @@ def test_pot_byte_order_and_markers(tmp_path):
     natural = F.pot_sample(None, [[(1, 2)]], tag="\u554a".encode("gbk") + b"\0\0")
     no_end = F.pot_sample("\u554a", [[(1, 2)]], end=False)
     (d / "a.pot").write_bytes(natural + no_end)
-    recs = readers.read("scut-couch", tmp_path, byte_order="natural")
+    recs = readers.read("casia-olhwdb", tmp_path, byte_order="natural")
     assert [e.text for e in recs] == ["\u554a"]
     assert dict(recs.skipped) == {"missing character end marker": 1}
     with pytest.raises(BadRecord, match=r"a.pot \[sample 1"):
-        list(readers.read("scut-couch", tmp_path, byte_order="natural", strict=True))
+        list(readers.read("casia-olhwdb", tmp_path, byte_order="natural", strict=True))
     (d / "a.pot").unlink()
     with pytest.raises(UserError, match=r"\*.pot"):
+        readers.read("casia-olhwdb", tmp_path)
+
+
+# --------------------------------------------------------------------------- SCUT-COUCH2009
+
+
+def test_scut_couch_idx_dat_pairs(tmp_path):
+    F.make_scut_couch(tmp_path)
+    recs = readers.read("scut-couch", tmp_path)
+    exs = list(recs)
+    assert ids(exs) == [("Couch_Digit_195/Digit_001/00000", "train", "7"),
+                        ("Couch_GB1_188/GB1_001/00000", "train", "\u554a"),
+                        ("Couch_GB1_188/GB1_001/00001", "train", "\u4e2d\u56fd"),
+                        ("Couch_GB1_188/GB1_049/00000", "train", "\u4e86")]  # GB1_049.DAT, as shipped
+    a = exs[1]
+    assert [s.xy.tolist() for s in a.ink] == [[[10, 20], [11, 21]], [[30, 40]]]
+    assert a.writer == "GB1_001" and a.language == "zh" and a.meta["session_index"] == 100
+    assert dict(recs.skipped) == {"point count mismatch": 1, "bad label code": 1, "truncated sample": 1,
+                                  "truncated index": 1, "missing .dat": 1}
+    assert recs.ctx.first_bad["truncated sample"] == "Couch_GB1_188/GB1_049.idx [sample 1]"
+    assert list(readers.read("scut-couch", tmp_path, split="test")) == []
+    with pytest.raises(BadRecord, match=r"GB1_001.idx \[sample 2\]: point count mismatch"):
+        list(readers.read("scut-couch", tmp_path / "Couch_GB1_188", strict=True))
+
+
+def test_scut_couch_layout(tmp_path):
+    F.make_pot(tmp_path)  # .pot files are CASIA's format, not SCUT-COUCH's
+    with pytest.raises(UserError, match=r"Couch_<set>_<writers>/<set>_<NNN>.idx"):
         readers.read("scut-couch", tmp_path)
 
 

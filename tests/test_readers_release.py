@@ -77,6 +77,14 @@ def make_release(root, monkeypatch, human=True):
     (d / "vanilla" / "wrongmode.inkml").write_text(inkml("HierText", "Recognize and Derender", "w", "x", STROKES))
     (d / "d+t" / "oddmode.inkml").write_text(inkml("HierText", "Sketch", "o", "x", STROKES))
     (d / "r+d" / "broken.inkml").write_text("<ink><trace>1,2 3,")
+    # the folder name visualize_dataset.py builds ({model.lower()}_{dataset.lower()}_inkml), with
+    # inferenceMode spelled in other ways than the docs' ("Vanilla") and the files' ("Vanilla Derender")
+    d = root / "small-i_hiertext_inkml"
+    for folder, label in (("vanilla", "vanilla  derender"), ("d+t", "Derender_with_Text"),
+                          ("r+d", "RECOGNIZE AND DERENDER")):
+        (d / folder).mkdir(parents=True)
+        (d / folder / "0d44ea16f816055c_76.inkml").write_text(
+            inkml("hiertext", label, "0d44ea16f816055c_76", "x", STROKES))
     if human:
         mod = _ink_module(monkeypatch)
         tracings = {"0d44ea16f816055c_76": mod.Ink([mod.Stroke([(0, 0), (10, 20)]), mod.Stroke([(5, 5)])]),
@@ -90,7 +98,9 @@ def test_release_model_outputs(tmp_path, monkeypatch):
     exs = {e.id: e for e in recs}
     assert sorted(exs) == sorted([f"{m}_IAM/{mode}/hang" for m in ("small-p", "large-i")
                                   for mode in ("d+t", "vanilla", "r+d")]
-                                 + ["small-p_HierText/vanilla/0d44ea16f816055c_76",
+                                 + ["small-p_HierText/vanilla/0d44ea16f816055c_76"]
+                                 + [f"small-i_HierText/{m}/0d44ea16f816055c_76" for m in ("d+t", "vanilla", "r+d")]
+                                 + [
                                     "human_HierText/human/0d44ea16f816055c_76", "human_HierText/human/nopic"])
     v = exs["small-p_IAM/vanilla/hang"]
     assert v.kind == "derendered" and v.split == "test" and v.text == ""  # textField " " -> no text
@@ -105,6 +115,10 @@ def test_release_model_outputs(tmp_path, monkeypatch):
     assert empty.ink.is_empty and empty.meta["valid"] is False
     assert dict(recs.skipped) == {"mode label disagrees with folder": 1, "unknown inference mode": 1,
                                   "malformed XML": 1}
+    lower = exs["small-i_HierText/vanilla/0d44ea16f816055c_76"]
+    assert lower.meta["model"] == "small-i" and lower.meta["dataset"] == "HierText"
+    assert lower.meta["mode_label"] == "vanilla  derender" and lower.image.shape == (200, 100, 3)
+    assert R.folder_mode("Vanilla", "x") == R.folder_mode("Vanilla Derender", "x") == "vanilla"
 
 
 def test_release_human_tracings(tmp_path, monkeypatch):
@@ -150,6 +164,7 @@ def test_release_inventory_and_layout(tmp_path, monkeypatch):
     assert inv["images"] == {"IAM": 1, "IMGUR5K": 0, "HierText": 1}
     assert inv["inkml"]["small-p_IAM/vanilla"] == 1 and inv["inkml"]["small-p_HierText/vanilla"] == 2
     assert inv["inkml"]["small-p_HierText/r+d"] == 1 and inv["human_tracings"] == 2
+    assert inv["inkml"]["small-i_HierText/d+t"] == 1
     assert R.strip_png("hang.png") == "hang" and R.strip_png("png.png") == "png"
     with pytest.raises(UserError, match="_inkml"):
         readers.read("inksight-derenderings", tmp_path / "IAM")
@@ -165,3 +180,12 @@ def test_release_ink_variants():
     ink.__setstate__({"_strokes": [bad]})
     with pytest.raises(Exception, match="stroke without x/y"):
         R.release_ink_to_strokes(ink, "x")
+
+
+def test_release_unreadable_image_counts_each_example_once(tmp_path, monkeypatch):
+    make_release(tmp_path, monkeypatch, human=False)
+    F.truncated_png(tmp_path / "IAM" / "images_sample" / "hang.png")
+    recs = readers.read("inksight-derenderings", tmp_path, datasets=("IAM",))
+    assert list(recs) == []
+    assert dict(recs.skipped) == {"unreadable image": 6}  # 2 models x 3 modes need it, each once
+    assert recs.ctx.first_bad["unreadable image"] == "large-i_IAM_inkml/d+t/hang.inkml"

@@ -59,6 +59,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{'':<{w}}  licence: {r['licence']}")
         print(f"{'':<{w}}  cite: {r['citation']}")
         print(f"{'':<{w}}  get it: {r['url']}")
+        if r["layout"]:
+            print(f"{'':<{w}}  layout as shipped:")
+            for ln in r["layout"].splitlines():
+                print(f"{'':<{w}}    {ln}")
     print("\nroots: --root PATH, or $INKREPRO_DATA/<name>")
     return 0
 

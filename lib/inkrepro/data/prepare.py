@@ -23,7 +23,7 @@ from inkrepro.data import readers
 from inkrepro.data.paper_mixture import PAPER_EVAL_SIZES
 from inkrepro.errors import UserError
 
-PREPARE_VERSION = 1
+PREPARE_VERSION = 2  # 2: readers take the publishers' real layouts (issue 14); older stores are stale
 
 
 def default_out(name: str) -> Path:
@@ -43,6 +43,29 @@ def _options_key(name: str, options: dict[str, Any], shard_size: int, split: str
     blob = json.dumps({"name": name, "options": options, "shard_size": shard_size, "split": split,
                        "version": PREPARE_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def require_examples(records, split: str | None = None) -> None:
+    """An empty result is an error: raise a UserError saying why nothing was read (the top skip
+    and filter reasons, each with the first record it hit) or, when nothing was even found,
+    the layout the reader expects."""
+    if sum(records.counts.values()):
+        return
+    src, rep = records.source, records.report()
+    what = f"split {split!r} of " if split else ""
+    lines = [f"{src.name}: no example read from {what}{records.root}."]
+    skipped, filtered, first = rep["skipped"], rep["filtered"], rep["first_bad"]
+    if skipped:
+        lines.append(f"Skipped {sum(skipped.values())} bad record(s); top reasons:")
+        for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1])[:3]:
+            lines.append(f"  {n} {reason} (e.g. {first.get(reason, '?')})")
+    if filtered:
+        lines.append("Filtered: " + ", ".join(f"{n} {r}" for r, n in sorted(filtered.items(), key=lambda kv: -kv[1])))
+    if not skipped and not filtered:
+        lines.append(f"No record found in the expected layout:\n{src.layout}")
+    if split:
+        lines.append("Other splits may hold examples: run without --split to see them.")
+    raise UserError("\n".join(lines))
 
 
 def prepare(name: str, root: str | Path, out: str | Path | None = None, *, strict: bool = False,
@@ -99,6 +122,10 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
             flush(ex.split)
     for split in list(buffers):
         flush(split)
+    if n == 0:
+        if not store.shards():
+            (out / "store.json").unlink(missing_ok=True)  # nothing was prepared: leave no trace
+        require_examples(records, split)
     elapsed = time.perf_counter() - t0
     report = {**records.report(), "examples": n, "shards_written": written, "shards_reused": reused,
               "seconds": round(elapsed, 3), "records_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
@@ -118,6 +145,7 @@ def verify(name: str, root: str | Path, *, options: dict[str, Any] | None = None
     records = mod.read(root, split=split, **(options or {}))
     for _ in tqdm(records, desc=f"verify {name}", unit="rec", leave=False, disable=_no_bar(progress)):
         pass
+    require_examples(records, split)
     report = records.report()
     if name in PAPER_EVAL_SIZES and split in (None, PAPER_EVAL_SIZES[name][0]):
         eval_split, paper_n, label = PAPER_EVAL_SIZES[name]
@@ -132,7 +160,15 @@ def verify(name: str, root: str | Path, *, options: dict[str, Any] | None = None
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"{report['source']} at {report['root']}"]
     counts = report.get("counts", {})
-    lines.append("examples per split: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    paper = report.get("paper") or {}
+    lines.append("examples per split (ours | paper):")
+    for split in sorted(set(counts) | ({paper["split"]} if paper else set())):
+        n = counts.get(split, 0)
+        if paper.get("split") == split:
+            theirs = f"{paper['paper']}  {paper['label']} (difference {paper['difference']:+d})"
+        else:
+            theirs = "-  (the paper publishes no size for this split)"
+        lines.append(f"  {split:<12} {n:>8} | {theirs}")
     for title, key in (("skipped (bad records)", "skipped"), ("filtered (by configured filters)", "filtered")):
         d = report.get(key) or {}
         if d:
@@ -142,10 +178,6 @@ def format_report(report: dict[str, Any]) -> str:
                 lines.append(f"  {c:8d}  {reason}" + (f"  (first: {first[reason]})" if reason in first else ""))
         else:
             lines.append(f"{title}: none")
-    if "paper" in report:
-        p = report["paper"]
-        lines.append(f"paper: {p['label']}: ours {p['ours']} vs paper {p['paper']} "
-                     f"(difference {p['difference']:+d})")
     inv = report.get("inventory")
     if inv:
         exp = inv.get("expected", {})

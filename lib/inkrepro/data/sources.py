@@ -27,6 +27,7 @@ class Source:
     module: str
     paper_role: str = ""
     synthetic: bool = False
+    layout: str = ""  # real sources: the folder layout the publisher ships
 
 
 SYNTHETIC = (
@@ -52,7 +53,7 @@ SYNTHETIC = (
 def _real(name: str) -> Source:
     s = readers.get(name).SOURCE
     return Source(s.name, s.kind, s.title, s.licence, s.citation, s.url, readers.READERS[name],
-                  s.paper_role)
+                  s.paper_role, layout=s.layout)
 
 
 def all_sources() -> list[Source]:
@@ -104,5 +105,5 @@ def table() -> list[dict[str, str]]:
         present, detail = status(s)
         rows.append({"name": s.name, "kind": s.kind, "present": "yes" if present else "no",
                      "where": detail, "licence": s.licence, "citation": s.citation, "url": s.url,
-                     "paper_role": s.paper_role, "title": s.title})
+                     "paper_role": s.paper_role, "title": s.title, "layout": s.layout})
     return rows

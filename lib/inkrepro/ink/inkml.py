@@ -102,10 +102,16 @@ def _children(el, name: str):
 
 
 def _annotations(el) -> dict[str, str]:
+    """``<annotation type="k">v</annotation>`` children as {k: v}; the child elements of
+    ``<annotationXML>`` as {tag: text} (HANDS-VNOnDB: ``<annotationXML><Tg_Truth>word``)."""
     out = {}
     for a in _children(el, "annotation"):
         key = a.get("type") or a.get("name") or "annotation"
         out[key] = a.text or ""
+    for ax in _children(el, "annotationXML"):
+        for c in ax:
+            if _local(c.tag):
+                out.setdefault(_local(c.tag), c.text or "")
     return out
 
 

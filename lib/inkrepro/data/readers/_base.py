@@ -25,6 +25,7 @@ import numpy as np
 
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
+from inkrepro.ink import inkml
 
 UNASSIGNED = "unassigned"  # split of records no split list names (never used for training)
 
@@ -84,6 +85,44 @@ class ReadContext:
             self.bad(e)
         return None
 
+    def shared(self, load: Callable[..., Any], *args) -> Shared:
+        """A resource several records need (a page image, a form's transcription), loaded once
+        by ``load(*args, where)``."""
+        return Shared(self, load, args)
+
+
+class Shared:
+    """Loads its resource on the first ``get(where)``; when loading fails, every record that asks
+    for it is counted once, under the resource's reason (so skip counts equal records lost)."""
+
+    def __init__(self, ctx: ReadContext, load: Callable[..., Any], args: tuple = ()):
+        self.ctx, self.load, self.args = ctx, load, args
+        self.loaded, self.value, self.error = False, None, None
+
+    def get(self, where: str) -> Any:
+        if not self.loaded:
+            self.loaded = True
+            try:
+                self.value = self.load(*self.args, where)
+            except BadRecord as e:
+                self.error = e
+        if self.error is not None:
+            self.ctx.bad(BadRecord(self.error.reason, where, self.error.detail))
+            return None
+        return self.value
+
+
+# Labels that publishers left in place of a transcription (compared case- and space-insensitively).
+# A record carrying one is skipped and counted under PLACEHOLDER_REASON.
+PLACEHOLDER_LABELS = frozenset({
+    "please enter transcription here",  # IAM-OnDB: eight forms carry it as their CSR text
+})
+PLACEHOLDER_REASON = "placeholder label"
+
+
+def is_placeholder(text: str) -> bool:
+    return " ".join(text.split()).lower() in PLACEHOLDER_LABELS
+
 
 class Records(Iterator[Example]):
     """An iterator of Examples that also reports what it skipped."""
@@ -114,6 +153,11 @@ class Records(Iterator[Example]):
         while True:
             ex = next(self._it)
             if self.split is not None and ex.split != self.split:
+                continue
+            if ex.text and is_placeholder(ex.text):
+                file = ex.meta.get("file") or ex.meta.get("image_path")
+                where = f"{file} [{ex.id}]" if file else ex.id
+                self.ctx.bad(BadRecord(PLACEHOLDER_REASON, where, repr(ex.text)))
                 continue
             self.ctx.examples[ex.split] += 1
             return ex
@@ -291,6 +335,20 @@ def parse_xml(data: bytes | str, where: str):
         raise BadRecord("malformed XML", where, str(e)[:200]) from None
 
 
+def parse_inkml(data: bytes, where: str):
+    """The ink core's InkML parser (:mod:`inkrepro.ink.inkml`, defusedxml); a bad file is a
+    BadRecord whose reason says what is wrong."""
+    try:
+        return inkml.parse_inkml(data, where)
+    except InkError as e:
+        msg = str(e).split(": ", 1)[-1]
+        m = msg.lower()
+        reason = ("unknown trace id" if "unknown trace" in m else "malformed XML" if "well-formed" in m
+                  else "forbidden XML construct" if "entity" in m or "forbidden" in m
+                  else "text encoding" if "utf-8" in m else "malformed InkML")
+        raise BadRecord(reason, where, msg[:200]) from None
+
+
 def local(tag: str) -> str:
     """Tag name without its namespace."""
     return tag.rsplit("}", 1)[-1]
@@ -361,12 +419,41 @@ def letterbox_params(w: int, h: int, size: int = 224) -> tuple[float, int, int]:
 
 # --------------------------------------------------------------------------- restricted unpickling
 
+# numpy's array reconstructors: all that an object array of plain arrays needs.
 _NUMPY_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy", "ndarray"), ("numpy", "dtype"),
 }
 _PLAIN_GLOBALS = {("copyreg", "_reconstructor"), ("builtins", "object")}
+_LATIN1 = {"latin1", "latin-1", "latin_1", "iso-8859-1", "iso8859-1", "l1"}
+
+
+def _codecs_encode(text, encoding="utf-8", errors="strict"):
+    """Stand-in for ``_codecs.encode`` as protocol-2 pickles use it: numpy arrays written for
+    Python 2 (np.save with protocol 2, e.g. DeepWriting's .npz) carry their raw bytes as
+    ``_codecs.encode(<str>, 'latin1')``. Only that form is admitted: a str and a latin-1 codec
+    name. Any other codec (rot13, hex, zlib, ... or one a search function would import) is
+    refused, so no codec machinery runs on behalf of the file."""
+    if not isinstance(text, str) or not isinstance(encoding, str) or encoding.lower() not in _LATIN1 \
+            or errors != "strict":
+        raise RefusedPickle(f"refused _codecs.encode({type(text).__name__}, {encoding!r}, {errors!r}): "
+                            "only _codecs.encode(str, 'latin1') is admitted (restricted unpickler)")
+    return text.encode("latin-1")
+
+
+def _empty_bytes(*args):
+    """Stand-in for ``bytes`` as protocol-2 pickles use it: ``bytes()`` for an empty payload
+    (an array of size 0). Any argument (a size to allocate, an iterable) is refused."""
+    if args:
+        raise RefusedPickle("refused bytes(...) with arguments: only bytes() is admitted "
+                            "(restricted unpickler)")
+    return b""
+
+
+# Protocol-2 helpers numpy pickles name, mapped to the guarded stand-ins above.
+_PROTOCOL2_GLOBALS = {("_codecs", "encode"): _codecs_encode, ("__builtin__", "bytes"): _empty_bytes,
+                      ("builtins", "bytes"): _empty_bytes}
 
 
 class RefusedPickle(UserError):
@@ -374,17 +461,20 @@ class RefusedPickle(UserError):
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """Admits numpy array reconstruction and the classes in ``allowed`` ({(module, name): cls});
-    anything else is refused with a message naming it."""
+    """Admits numpy array reconstruction (also as numpy wrote it for Python 2: protocol 2 with
+    ``_codecs.encode(str, 'latin1')`` payloads, Python-2 strings read as latin-1) and the classes
+    in ``allowed`` ({(module, name): cls}); anything else is refused with a message naming it."""
 
     def __init__(self, file, allowed: Mapping[tuple[str, str], type] | None = None, what: str = "pickle"):
-        super().__init__(file)
+        super().__init__(file, encoding="latin1")
         self.allowed = dict(allowed or {})
         self.what = what
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.allowed:
             return self.allowed[(module, name)]
+        if (module, name) in _PROTOCOL2_GLOBALS:
+            return _PROTOCOL2_GLOBALS[(module, name)]
         if (module, name) in _NUMPY_GLOBALS or (module, name) in _PLAIN_GLOBALS:
             return super().find_class(module, name)
         if module.startswith("numpy") and name == "dtype":
@@ -393,6 +483,14 @@ class RestrictedUnpickler(pickle.Unpickler):
             f"{self.what}: refused to load {module}.{name}: this file may only contain "
             f"{', '.join(sorted(n for _, n in self.allowed)) or 'plain numpy arrays'} "
             f"(restricted unpickler). Do not load it with allow_pickle=True.")
+
+    def load(self):
+        try:
+            return super().load()
+        except RefusedPickle as e:
+            if str(e).startswith(f"{self.what}: "):
+                raise
+            raise RefusedPickle(f"{self.what}: {e}") from None
 
 
 def load_npy(fileobj, allowed: Mapping[tuple[str, str], type] | None = None, what: str = "npy"):
@@ -417,12 +515,17 @@ def load_npy(fileobj, allowed: Mapping[tuple[str, str], type] | None = None, wha
     return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
 
-def load_npz(path: Path, allowed: Mapping[tuple[str, str], type] | None = None) -> dict[str, np.ndarray]:
-    """Every array of an .npz without allow_pickle=True (object arrays: restricted unpickler)."""
+def load_npz(path: Path, allowed: Mapping[tuple[str, str], type] | None = None,
+             keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an .npz (all, or those named in ``keys``) without allow_pickle=True
+    (object arrays: restricted unpickler)."""
+    wanted = None if keys is None else set(keys)
     out = {}
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
             key = name[:-4] if name.endswith(".npy") else name
+            if wanted is not None and key not in wanted:
+                continue
             with zf.open(name) as f:
                 out[key] = load_npy(io.BytesIO(f.read()), allowed, f"{path.name}:{key}")
     return out

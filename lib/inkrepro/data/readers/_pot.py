@@ -1,4 +1,4 @@
-"""The .pot binary format of CASIA-OLHWDB (and SCUT-COUCH releases in the same format).
+"""The .pot binary format of CASIA-OLHWDB 1.0-1.2 (isolated online characters).
 
 A file is a sequence of samples, each one isolated character::
 
@@ -119,7 +119,7 @@ def check(source: _base.SourceInfo, root: Path) -> None:
 
 
 def make_reader(source: _base.SourceInfo):
-    """The module-level ``read`` of a ``.pot`` dataset (SCUT-COUCH, CASIA-OLHWDB): options
+    """The module-level ``read`` of a ``.pot`` dataset (CASIA-OLHWDB): options
     ``encoding`` (default GBK), ``byte_order`` (default "swapped") and ``default_split``."""
     def body(root: Path, ctx, split=None, *, encoding: str = "gbk", byte_order: str = "swapped",
              default_split: str = "train"):

@@ -1,6 +1,6 @@
 """CASIA-OLHWDB 1.0-1.2 (online ink of isolated Chinese characters), ``.pot`` files.
 
-Not in the paper's mixture (the paper uses SCUT-COUCH); same binary format, see
+Not in the paper's mixture (the paper uses SCUT-COUCH); its binary format is in
 :mod:`inkrepro.data.readers._pot`. Splits from folder names (``*trn*`` / ``*tst*``, as in
 ``OLHWDB1.1trn_pot/``); writer = file name (``1001-c.pot`` -> ``1001``).
 """

@@ -1,14 +1,28 @@
 """DeepWriting (online ink + text; English, IAM-OnDB and ETH handwriting, semantically chunked).
 
-Paper role: digital-ink training data. The released ``deepwriting_{training,validation}.npz``
-store every sample *preprocessed*: a (T, 3) array of (x, y, pen) per sample, where pen = 1 marks
-the last point of a stroke (pen up), after, in the order listed in the file's ``preprocessing``
-key: ``scale`` (x, y to [0, 1] with the data set's ``min``/``max``), ``origin_translation`` (first
-point at 0, 0), ``relative_representation`` (first differences; the first row is 0) and
-``normalization`` (x, y standardised with ``mean``/``std``). The reader undoes them in reverse
-order (absolute offsets removed by the translation cannot come back: ink starts at 0, 0), then
-splits strokes after each pen-up point. ``texts`` holds the transcription, ``subject_labels`` the
-writer. Object arrays are read with a restricted unpickler (numpy arrays only).
+Paper role: digital-ink training data. Format facts (the authors' repository
+emreaksan/deepwriting: ``data_scripts/preprocessing.py`` writes the files, ``dataset_hw.py``
+reads them and undoes the preprocessing; checked against the validation ``.npz`` that repository
+once held):
+
+- ``deepwriting_training.npz`` / ``deepwriting_validation.npz``: ``strokes`` (older files) or
+  ``samples``, an object array of (T, 3) float32 arrays (x, y, pen; pen = 1 on the last point of
+  a stroke); ``texts`` (unicode), ``subject_labels`` (writer), ``preprocessing`` (the steps
+  applied), ``min``/``max`` (scale statistics, 3 values) and ``mean``/``std`` (normalisation
+  statistics, 3 values, float32), plus per-point label arrays this reader does not need.
+- The object arrays were pickled with protocol 2 for Python 2 (``numpy.core.multiarray
+  ._reconstruct`` with ``_codecs.encode(<str>, 'latin1')`` payloads); they are read with the
+  restricted unpickler, which admits exactly that and nothing that can run code.
+- ``preprocessing`` may *repeat* steps, e.g. ``scale, scale, origin_translation,
+  relative_representation, normalization, normalization`` (merging the IAM-OnDB and ETH sets and
+  the validation split append the names again); each step was applied once. Undoing follows the
+  authors' ``undo_preprocess``: each step at most once, in this fixed order: normalisation
+  (``x * std + mean``), relative representation (cumulative sum; the first row is 0), origin
+  translation (per-sample offsets are not stored, so ink starts at the origin), scale
+  (``x * (max - min) + min``). So the first point comes back at (min_x, min_y).
+
+Strokes are cut after each pen-up point. Files named otherwise (``*.npz``) are read as train
+unless their name contains "valid".
 """
 
 from __future__ import annotations
@@ -30,7 +44,8 @@ SOURCE = _base.SourceInfo(
     citation="Aksan, Pece & Hilliges, DeepWriting: Making Digital Ink Editable via Deep "
              "Generative Modeling, CHI 2018",
     url="https://github.com/emreaksan/deepwriting (data: ait.ethz.ch/deepwriting)",
-    layout="ROOT/deepwriting_training.npz\nROOT/deepwriting_validation.npz",
+    layout=("ROOT/deepwriting_training.npz     from deepwriting_dataset.zip\n"
+            "ROOT/deepwriting_validation.npz"),
     language="en", script="Latn",
     paper_role="digital-ink training (English)",
     module=__name__,
@@ -52,10 +67,15 @@ def _files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
+# The authors' undo_preprocess order (dataset_hw.py); names not here change no coordinates.
+UNDO_ORDER = ("normalization", "relative_representation", "origin_translation", "scale")
+
+
 def undo_preprocessing(sample: np.ndarray, steps: list[str], stats: dict[str, np.ndarray]) -> np.ndarray:
-    """(T, 3) preprocessed (x, y, pen) -> (T, 3) with x, y back in the scale the data had before."""
+    """(T, 3) preprocessed (x, y, pen) -> (T, 3) with x, y in the scale the data had before.
+    ``steps`` may repeat names: each step is undone once, in UNDO_ORDER."""
     out = np.array(sample[:, :3], dtype=np.float64)
-    for step in reversed(steps):
+    for step in (s for s in UNDO_ORDER if s in steps):
         if step == "normalization":
             out[:, :2] = out[:, :2] * stats["std"][:2] + stats["mean"][:2]
         elif step == "relative_representation":
@@ -63,7 +83,6 @@ def undo_preprocessing(sample: np.ndarray, steps: list[str], stats: dict[str, np
         elif step == "scale":
             lo, hi = stats["min"][:2], stats["max"][:2]
             out[:, :2] = out[:, :2] * (hi - lo) + lo
-        # origin_translation: offsets are not stored; chunking steps change nothing to undo
     out[:, 2] = sample[:, 2]
     return out
 
@@ -75,7 +94,9 @@ def split_strokes(xyp: np.ndarray) -> list[np.ndarray]:
 
 
 def _stats(data: dict, where: str) -> tuple[list[str], dict[str, np.ndarray]]:
-    steps = [str(s) for s in np.asarray(data.get("preprocessing", [])).reshape(-1).tolist()]
+    """(the steps to undo, in UNDO_ORDER, each once; the statistics they need)."""
+    listed = {str(s) for s in np.asarray(data.get("preprocessing", [])).reshape(-1).tolist()}
+    steps = [s for s in UNDO_ORDER if s in listed]
     stats: dict[str, np.ndarray] = {}
     if "normalization" in steps:
         if "mean" not in data or "std" not in data:
@@ -88,7 +109,7 @@ def _stats(data: dict, where: str) -> tuple[list[str], dict[str, np.ndarray]]:
             stats["min"] = np.asarray(data["min"], dtype=np.float64).reshape(-1)
             stats["max"] = np.asarray(data["max"], dtype=np.float64).reshape(-1)
         else:
-            steps = [s for s in steps if s != "scale"]  # aspect ratio cannot be restored
+            steps.remove("scale")  # the sample is kept; its aspect ratio cannot be restored
             stats["scale_missing"] = np.ones(1)
     return steps, stats
 
@@ -102,8 +123,12 @@ def _example(sample, text, writer, idx: int, split: str, steps, stats, where: st
     ink = _base.ink_from_points(split_strokes(undo_preprocessing(arr, steps, stats)), where)
     return Example(id=f"{split}/{idx:06d}", source=SOURCE.name, split=split, kind="ink",
                    text=str(text), ink=ink, writer=str(writer), language="en", script="Latn",
-                   meta={"preprocessing_undone": steps,
+                   meta={"preprocessing_undone": [s for s in steps if s != "origin_translation"],
                          "aspect_restored": "scale_missing" not in stats})
+
+
+# What the reader uses of a file (its per-point label arrays are not loaded).
+KEYS = ("samples", "strokes", "texts", "subject_labels", "preprocessing", "mean", "std", "min", "max")
 
 
 def _read(root: Path, ctx: _base.ReadContext, split: str | None = None) -> Iterator[Example]:
@@ -111,7 +136,7 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None) -> Itera
         if split is not None and s != split:
             continue
         try:
-            data = _base.load_npz(path)
+            data = _base.load_npz(path, keys=KEYS)
         except _base.RefusedPickle:
             raise
         except Exception as e:  # noqa: BLE001 - zip/npy format errors of any kind

@@ -166,12 +166,12 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, flt: HierTex
                     keep.append((k, w))
             if not keep:
                 continue
-            img = ctx.guard(_base.load_image, root / s / f"{image_id}.jpg", where)
-            if img is None:
-                ctx.skipped["word of unreadable image"] += len(keep)
-                continue
+            page = ctx.shared(_base.load_image, root / s / f"{image_id}.jpg")
             for k, w in keep:
                 wid = f"{image_id}_{k}"
+                img = page.get(f"{rel} [{wid}]")  # a missing image counts each of its words once
+                if img is None:
+                    continue
                 ex = ctx.guard(_example, img, w, wid, s, flt, f"{rel} [{wid}]")
                 if ex is not None:
                     yield ex

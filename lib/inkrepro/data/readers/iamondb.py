@@ -1,20 +1,32 @@
 """IAM On-Line Handwriting Database (online ink + text, text lines).
 
 Not in the paper's mixture (the paper uses DeepWriting, a preprocessed IAM-OnDB); provided so
-that the raw data can be used directly. ``lineStrokes`` XML, one file per text line::
+that the raw data can be used directly. Format facts (the database's own files; the exceptions
+below are those public IAM-OnDB readers work around, e.g. the a08-551z and z01-000z blacklists):
 
-    <WhiteboardCaptureSession><StrokeSet>
-      <Stroke colour="black" start_time="769.05" end_time="769.64">
-        <Point x="1073" y="1058" time="769.05"/> ...
+- ``lineStrokes/a01/a01-000/a01-000u-01.xml``: one file per written line::
 
-``ascii/<a01>/<a01-000>/<a01-000u>.txt`` holds the form's text; the lines after ``CSR:`` are the
-line transcriptions in order (line file ``a01-000u-01.xml`` is the first). Timestamps become
-seconds from the line's first point. Split lists (``trainset.txt``, ``testset_v.txt``,
-``testset_t.txt``, ``testset_f.txt``) list form/line ids; unlisted lines get ``unassigned``.
+      <WhiteboardCaptureSession><StrokeSet>
+        <Stroke colour="black" start_time="769.05" end_time="769.64">
+          <Point x="1073" y="1058" time="769.05"/> ...
+
+- ``ascii/a01/a01-000/a01-000u.txt``: the form's text; the lines after ``CSR:`` (a blank line
+  follows it) are the transcriptions of the stroke files in order (``-01`` is the first).
+- A CSR line can span two stroke files: ``%%%%%%%%%%%`` marks where the second begins (form
+  a08-551z: 9 stroke files, 8 CSR lines; line 8 reads "... ankle bone %%%%%%%%%%% pinned.").
+  The reader splits CSR lines at such a marker (three or more ``%``) before numbering them.
+- Some forms carry the placeholder CSR "Please Enter Transcription here" (eight in the full
+  set): every line of such a form is skipped and counted as "placeholder label".
+- Split lists (``trainset.txt``, ``testset_v.txt``, ``testset_t.txt``, ``testset_f.txt``) list
+  form ids; a listed form covers its lines. Unlisted lines get ``unassigned``.
+
+Timestamps become seconds from the line's first point. A stroke file whose number has no CSR
+line is skipped as "no transcription for line".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -48,14 +60,21 @@ def _check(root: Path) -> None:
     _base.require(SOURCE, root, "lineStrokes", "ascii")
 
 
+_MARKER = re.compile(r"\s*%{3,}\s*")
+
+
 def _csr_lines(path: Path, where: str) -> list[str]:
+    """The transcription of each stroke file of a form, in order (CSR lines split at markers)."""
     if not path.is_file():
         raise BadRecord("missing transcription", where, str(path.name))
     text = _base.decode_text(path.read_bytes(), where, ("utf-8", "latin-1"))
     lines = text.splitlines()
     for i, ln in enumerate(lines):
         if ln.strip().startswith("CSR:"):
-            return [x.strip() for x in lines[i + 1:] if x.strip()]
+            csr = [x.strip() for x in lines[i + 1:] if x.strip()]
+            if any(_base.is_placeholder(x) for x in csr):
+                raise BadRecord(_base.PLACEHOLDER_REASON, where, f"{path.name}: {csr[0]!r}")
+            return [part for x in csr for part in _MARKER.split(x)]
     raise BadRecord("malformed transcription", where, "no CSR: section")
 
 
@@ -82,7 +101,7 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
 
 
 def _records(root: Path, ctx: _base.ReadContext, split: str | None, splits: _base.SplitLists) -> Iterator[Example]:
-    cache: dict[str, list[str] | None] = {}
+    forms: dict[Path, _base.Shared] = {}
     for xml in sorted((root / "lineStrokes").glob("**/*.xml")):
         lid = xml.stem  # a01-000u-01
         rel = str(xml.relative_to(root))
@@ -93,22 +112,21 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, splits: _bas
         if not form or not num.isdigit():
             ctx.bad(BadRecord("unexpected file name", rel, "expected <form>-<NN>.xml"))
             continue
-        if form not in cache:
-            ascii_path = root / "ascii" / xml.parent.relative_to(root / "lineStrokes") / f"{form}.txt"
-            cache[form] = ctx.guard(_csr_lines, ascii_path, str(ascii_path.relative_to(root)))
-        lines = cache[form]
+        ascii_path = root / "ascii" / xml.parent.relative_to(root / "lineStrokes") / f"{form}.txt"
+        if ascii_path not in forms:
+            forms[ascii_path] = ctx.shared(_csr_lines, ascii_path)
+        lines = forms[ascii_path].get(rel)
         if lines is None:
-            ctx.skipped["line of unreadable transcription"] += 1
             continue
         k = int(num) - 1
-        if not 0 <= k < len(lines):
+        if not 0 <= k < len(lines) or not lines[k]:
             ctx.bad(BadRecord("no transcription for line", rel, f"line {k + 1} of {len(lines)}"))
             continue
         ink = ctx.guard(_ink, xml.read_bytes(), rel)
         if ink is None:
             continue
         yield Example(id=lid, source=SOURCE.name, split=s, kind="ink", text=lines[k], ink=ink,
-                      language="en", script="Latn", meta={"form": form})
+                      language="en", script="Latn", meta={"form": form, "file": rel})
 
 
 read = _base.make_reader(SOURCE, _read, _check)

@@ -1,18 +1,24 @@
 """IMGUR5K handwriting dataset (OCR: rotated word boxes on photos -> upright word crops).
 
-Paper role: OCR training; its test split (~23.7k words) is an evaluation set.
+Paper role: OCR training; its test split (~23.7k words) is an evaluation set. Format facts
+(facebookresearch/IMGUR5K-Handwriting-Dataset: README.md and download_imgur5k.py, which writes
+the annotation files; checked against the repository's ``imgur5k_annotations_test.json``):
 
-Annotation files (``dataset_info/imgur5k_annotations_{train,val,test}.json``, written by the
-dataset's ``download_imgur5k.py``)::
+- ``dataset_info/imgur5k_annotations_{train,val,test}.json``::
 
-    {"index_id": {IMG: {"image_url": ..., "image_path": "images/IMG.jpg", "image_hash": ...}},
-     "index_to_ann_map": {IMG: ["IMG_0", ...]},
-     "ann_id": {"IMG_0": {"word": "There", "bounding_box": "[xc, yc, w, h, angle]"}}}
+      {"index_id": {IMG: {"image_url": ..., "image_path": "images/IMG.jpg", "image_hash": ...}},
+       "index_to_ann_map": {IMG: ["IMG_0", ...]},
+       "ann_id": {"IMG_0": {"word": "Felly", "bounding_box": "[455.5, 610.5, 838.5, 519.0, -0.5]"}}}
 
-``bounding_box`` is a *string* holding a JSON list; ``angle`` is in degrees (OpenCV RotatedRect
-convention, as in the dataset's own tooling; ``angle_sign=-1`` flips it). Words or boxes ``"."``
-were not annotated and are dropped (counted as filtered). Images the download step could not fetch are
-counted as ``missing image``.
+- ``bounding_box`` is a *string* holding ``[xc, yc, w, h, a]`` in absolute pixels: centre,
+  width, height and "the angle in degrees counterclockwise" (README). Counterclockwise as seen
+  on the image, whose y axis points down, so the box's width axis is (cos a, -sin a);
+  ``angle_direction="clockwise"`` reads it the other way.
+- A word (or box) ``"."`` was not annotated: dropped, counted as filtered (1,843 of the test
+  split's 23,842 annotations).
+- Images are ``<index>.jpg`` from the download script (``image_path``, else ``images/``); an image
+  it could not fetch is missing. Each word of a missing or unreadable image is counted once,
+  under the image's reason.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from PIL import Image
 
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
-from inkrepro.errors import BadRecord
+from inkrepro.errors import BadRecord, UserError
 
 SOURCE = _base.SourceInfo(
     name="imgur5k",
@@ -68,7 +74,28 @@ def _box(ann: dict, where: str) -> tuple[str, list[float]]:
 
 
 def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
-          angle_sign: float = 1.0) -> Iterator[Example]:
+          angle_direction: str = "counterclockwise") -> Iterator[Example]:
+    if angle_direction not in ("counterclockwise", "clockwise"):
+        raise UserError(f"imgur5k: angle_direction must be counterclockwise or clockwise, "
+                        f"got {angle_direction!r}")
+    # crop_rotated takes the OpenCV convention (clockwise on screen): flip counterclockwise angles
+    sign = -1.0 if angle_direction == "counterclockwise" else 1.0
+    return _records(root, ctx, split, sign)
+
+
+def _image_path(root: Path, img_id: str, info) -> Path:
+    rel = info.get("image_path") if isinstance(info, dict) else None
+    if rel and (root / rel).is_file():
+        return root / rel
+    return root / "images" / f"{img_id}.jpg"
+
+
+def _page(img_path: Path, where: str) -> Image.Image:
+    """The page as a PIL image (cropped many times)."""
+    return Image.fromarray(_base.load_image(img_path, where))
+
+
+def _records(root: Path, ctx: _base.ReadContext, split: str | None, sign: float) -> Iterator[Example]:
     for s, fname in SPLIT_FILES.items():
         if split is not None and s != split:
             continue
@@ -82,14 +109,9 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
             ctx.bad(BadRecord("malformed annotation file", f"dataset_info/{fname}", str(e)[:200]))
             continue
         for img_id in sorted(ann_map):
-            ann_ids = ann_map[img_id]
-            info = index.get(img_id) or {}
-            rel = info.get("image_path") if isinstance(info, dict) else None
-            img_path = root / rel if rel else root / "images" / f"{img_id}.jpg"
-            if not img_path.is_file():
-                img_path = root / "images" / f"{img_id}.jpg"
-            img = None
-            for aid in ann_ids:
+            img_path = _image_path(root, img_id, index.get(img_id))
+            page = ctx.shared(_page, img_path)
+            for aid in ann_map[img_id]:
                 where = f"dataset_info/{fname} [{aid}]"
                 if aid not in anns:
                     ctx.bad(BadRecord("unknown annotation id", where))
@@ -100,14 +122,11 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
                 parsed = ctx.guard(_box, anns[aid], where)
                 if parsed is None:
                     continue
-                word, (xc, yc, w, h, a) = parsed
+                img = page.get(where)
                 if img is None:
-                    img = ctx.guard(_base.load_image, img_path, f"{where} image {img_id}")
-                    img = False if img is None else Image.fromarray(img)
-                if img is False:  # the image was counted once; its words are counted here
-                    ctx.skipped["word of unreadable image"] += 1
                     continue
-                crop = ctx.guard(_base.crop_rotated, img, xc, yc, w, h, angle_sign * a, where)
+                word, (xc, yc, w, h, a) = parsed
+                crop = ctx.guard(_base.crop_rotated, img, xc, yc, w, h, sign * a, where)
                 if crop is None:
                     continue
                 yield Example(id=aid, source=SOURCE.name, split=s, kind="ocr", text=word,

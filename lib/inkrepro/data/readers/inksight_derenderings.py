@@ -1,16 +1,24 @@
 """The authors' release ``Derendering/InkSight-Derenderings`` (model outputs + human tracings).
 
-Source name ``inksight-derenderings``. Layout of the release (dataset folder names keep their
-case: ``IAM``, ``IMGUR5K``, ``HierText``)::
+Source name ``inksight-derenderings``. Format facts (google-research/inksight: ``docs/dataset.md``,
+``visualize_dataset.py``, ``utils/io.py``)::
 
     ROOT/<Dataset>/images_sample/<exampleId>.png           100 word crops per dataset
-    ROOT/<model>_<Dataset>_inkml/{d+t,vanilla,r+d}/*.inkml  model in small-p, small-i, large-i
+    ROOT/<model>_<dataset>_inkml/{d+t,vanilla,r+d}/*.inkml  model in small-p, small-i, large-i
     ROOT/human_tracing_hash_to_ink.npy                      pickled {id: Ink} (HierText tracings)
 
-InkML: ``<trace>`` text ``x,y x,y ...`` in the 224x224 model frame, annotations
-``application``, ``sourceDataset``, ``inferenceMode`` ("Vanilla" / "Vanilla Derender",
-"Derender with Text", "Recognize and Derender"), ``exampleId``, ``textField`` (a single space for
-vanilla). Ids: a trailing ``.png`` is removed as a suffix (``removesuffix``, never ``rstrip``).
+- Folder case differs between the authors' own files: the docs write ``large-i_IMGUR5K_inkml``,
+  ``visualize_dataset.py`` builds ``{model.lower()}_{dataset.lower()}_inkml``. Model and dataset
+  folder names are matched case-insensitively (datasets ``IAM``, ``IMGUR5K``, ``HierText``).
+- InkML (namespaced): ``<trace>`` text ``x,y x,y ...`` in the 224x224 model frame, annotations
+  ``application``, ``sourceDataset``, ``inferenceMode``, ``exampleId``, ``textField`` (a single
+  space for vanilla).
+- ``inferenceMode`` is written "Vanilla Derender" in the files and "Vanilla" in the docs; it is
+  parsed defensively (case, spacing, ``_``/``-`` ignored; the folder names ``d+t``/``r+d`` and
+  "Derender with Text" / "Recognize and Derender" accepted). A recognised label that disagrees
+  with its folder, or an unknown one, is a bad record.
+- Ids: a trailing ``.png`` is removed as a suffix (``removesuffix``; ``visualize_dataset.py``
+  uses ``strip(".png")``, which would also eat trailing p/n/g letters).
 
 Examples are ``kind="derendered"``, one per (model, mode, example), id
 ``<model>_<Dataset>/<mode>/<exampleId>``; ``meta`` holds model, mode, dataset, example_id and
@@ -34,7 +42,9 @@ import numpy as np
 
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
-from inkrepro.errors import BadRecord, UserError
+from inkrepro.errors import BadRecord, InkError, UserError
+from inkrepro.ink.core import Ink
+from inkrepro.ink.inkml import mode_from_label
 
 SOURCE = _base.SourceInfo(
     name="inksight-derenderings",
@@ -46,7 +56,8 @@ SOURCE = _base.SourceInfo(
              "Vision-Language Models to Read and Write, TMLR 2025 (arXiv:2402.05804)",
     url="https://huggingface.co/datasets/Derendering/InkSight-Derenderings",
     layout=("ROOT/<Dataset>/images_sample/<exampleId>.png            Dataset in IAM, IMGUR5K, HierText\n"
-            "ROOT/<model>_<Dataset>_inkml/{d+t,vanilla,r+d}/*.inkml   model in small-p, small-i, large-i\n"
+            "ROOT/<model>_<dataset>_inkml/{d+t,vanilla,r+d}/*.inkml   model in small-p, small-i, large-i;\n"
+            "                                                        names in either case\n"
             "ROOT/human_tracing_hash_to_ink.npy                       optional human tracings"),
     paper_role="released outputs: evaluated with our metrics beside our models",
     module=__name__,
@@ -55,8 +66,6 @@ SOURCE = _base.SourceInfo(
 MODELS = ("small-p", "small-i", "large-i")
 DATASETS = ("IAM", "IMGUR5K", "HierText")
 MODES = {"d+t": "Derender with Text", "vanilla": "Vanilla", "r+d": "Recognize and Derender"}
-MODE_LABELS = {"vanilla": "vanilla", "vanilla derender": "vanilla", "derender with text": "d+t",
-               "recognize and derender": "r+d"}
 FOLDER_RE = re.compile(r"^(?P<model>[A-Za-z]+-[A-Za-z])_(?P<dataset>[A-Za-z0-9]+)_inkml$")
 HUMAN_FILE = "human_tracing_hash_to_ink.npy"
 # What the paper / dataset card describe: 100 word crops per dataset (and so 100 InkML files per
@@ -74,37 +83,17 @@ def strip_png(name: str) -> str:
 # --------------------------------------------------------------------------- InkML
 
 
-def _parse_inkml_local(data: bytes, where: str) -> tuple[list[np.ndarray], dict[str, str]]:
-    tree = _base.parse_xml(data, where)
-    ann = {a.get("type", ""): (a.text or "") for a in _base.iter_local(tree, "annotation")}
-    strokes = []
-    for t in _base.iter_local(tree, "trace"):
-        pts = []
-        for tok in (t.text or "").split():
-            xy = tok.split(",")
-            try:
-                pts.append((float(xy[0]), float(xy[1])))
-            except (ValueError, IndexError):
-                raise BadRecord("malformed trace", where, tok[:40]) from None
-        if pts:
-            strokes.append(np.asarray(pts))
-    return strokes, ann
+def folder_mode(label: str, where: str) -> str:
+    """A released ``inferenceMode`` label -> its folder name (vanilla, d+t, r+d)."""
+    try:
+        task = mode_from_label(" ".join(label.replace("_", " ").replace("-", " ").split()))
+    except InkError:
+        raise BadRecord("unknown inference mode", where, repr(label)) from None
+    return {"vanilla": "vanilla", "derender_with_text": "d+t", "recognize_and_derender": "r+d"}[task]
 
 
-def parse_inkml(data: bytes, where: str) -> tuple[list[np.ndarray], dict[str, str]]:
-    """(strokes as (N, 2) arrays, annotations). Uses the ink core's InkML parser when present."""
-    try:
-        from inkrepro.ink import inkml as _inkml  # H1's module
-    except ImportError:
-        return _parse_inkml_local(data, where)
-    try:
-        doc = _inkml.parse_inkml(data, where)
-    except BadRecord:
-        raise
-    except Exception as e:  # noqa: BLE001 - the parser's own error types
-        _parse_inkml_local(data, where)  # raises a precise BadRecord for malformed XML/traces
-        raise BadRecord("malformed InkML", where, str(e)[:200]) from None
-    return [s.xy for s in doc.ink.strokes], dict(doc.annotations)
+def canonical_dataset(name: str) -> str:
+    return next((d for d in DATASETS if d.lower() == name.lower()), name)
 
 
 # --------------------------------------------------------------------------- pickle
@@ -189,12 +178,21 @@ def release_ink_to_strokes(obj, where: str) -> list[np.ndarray]:
 
 
 def model_folders(root: Path) -> list[tuple[str, str, Path]]:
+    """(model, dataset, folder) of every ``<model>_<dataset>_inkml`` folder, in any case."""
     out = []
     for p in sorted(root.iterdir()):
         m = FOLDER_RE.match(p.name)
         if p.is_dir() and m:
-            out.append((m["model"], m["dataset"], p))
+            out.append((m["model"].lower(), canonical_dataset(m["dataset"]), p))
     return out
+
+
+def images_dir(root: Path, dataset: str) -> Path:
+    """``ROOT/<Dataset>/images_sample``, the dataset folder matched case-insensitively."""
+    for p in sorted(root.iterdir()):
+        if p.is_dir() and p.name.lower() == dataset.lower():
+            return p / "images_sample"
+    return root / dataset / "images_sample"
 
 
 def _check(root: Path) -> None:
@@ -212,34 +210,39 @@ def _to_image_frame(strokes: list[np.ndarray], img: np.ndarray | None) -> tuple[
     return [tf.inverse_xy(s) for s in strokes], "image"
 
 
-def _example_from_inkml(path: Path, model: str, dataset: str, folder_mode: str, root: Path,
-                        images: dict, where: str, ctx) -> Example:
-    strokes, ann = parse_inkml(path.read_bytes(), where)
-    label = ann.get("inferenceMode", "").strip()
-    mode = MODE_LABELS.get(label.lower())
-    if label and mode is None:
-        raise BadRecord("unknown inference mode", where, repr(label))
-    if mode is not None and mode != folder_mode:
-        raise BadRecord("mode label disagrees with folder", where, f"{label!r} in {folder_mode}/")
-    src = ann.get("sourceDataset", dataset).strip()
-    if src and src != dataset:
-        raise BadRecord("sourceDataset disagrees with folder", where, f"{src!r} in {dataset}")
-    eid = strip_png(ann.get("exampleId", "").strip() or path.stem)
-    text_field = ann.get("textField", "")
+def _image(root: Path, dataset: str, eid: str, images: dict, ctx) -> _base.Shared | None:
+    """The example's image, loaded once for all the models and modes that need it; None when the
+    release has no image for it (the ink then stays in the model frame)."""
     key = (dataset, eid)
     if key not in images:
-        p = root / dataset / "images_sample" / f"{eid}.png"
-        images[key] = ctx.guard(_base.load_image, p, f"{dataset}/images_sample/{eid}.png") if p.exists() else None
-    img = images[key]
-    strokes, frame = _to_image_frame(strokes, img)
-    from inkrepro.ink.core import Ink
+        p = images_dir(root, dataset) / f"{eid}.png"
+        images[key] = ctx.shared(_base.load_image, p) if p.exists() else None
+    return images[key]
 
+
+def _example_from_inkml(path: Path, model: str, dataset: str, mode: str, root: Path,
+                        images: dict, where: str, ctx) -> Example | None:
+    doc = _base.parse_inkml(path.read_bytes(), where)
+    ann = doc.annotations
+    label = ann.get("inferenceMode", "").strip()
+    if label and folder_mode(label, where) != mode:
+        raise BadRecord("mode label disagrees with folder", where, f"{label!r} in {mode}/")
+    src = ann.get("sourceDataset", "").strip()
+    if src and canonical_dataset(src) != dataset:
+        raise BadRecord("sourceDataset disagrees with folder", where, f"{src!r} in {dataset}")
+    eid = strip_png(ann.get("exampleId", "").strip() or path.stem)
+    image = _image(root, dataset, eid, images, ctx)
+    img = None if image is None else image.get(where)
+    if image is not None and img is None:
+        return None  # unreadable image: counted by image.get
+    strokes, frame = _to_image_frame([s.xy for s in doc.ink.strokes if len(s)], img)
     ink = _base.ink_from_points(strokes, where) if strokes else Ink()
-    return Example(id=f"{model}_{dataset}/{folder_mode}/{eid}", source=SOURCE.name, split="test",
+    text_field = ann.get("textField", "")
+    return Example(id=f"{model}_{dataset}/{mode}/{eid}", source=SOURCE.name, split="test",
                    kind="derendered", text=text_field if text_field.strip() else "", ink=ink,
-                   image=img, meta={"model": model, "mode": folder_mode, "dataset": dataset,
+                   image=img, meta={"model": model, "mode": mode, "dataset": dataset,
                                     "example_id": eid, "frame": frame, "text_field": text_field,
-                                    "valid": bool(strokes),
+                                    "valid": bool(strokes), "mode_label": label,
                                     "application": ann.get("application", "")})
 
 
@@ -274,11 +277,10 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
             strokes = ctx.guard(release_ink_to_strokes, tracings[key], where)
             if strokes is None:
                 continue
-            ikey = ("HierText", eid)
-            if ikey not in images:
-                p = root / "HierText" / "images_sample" / f"{eid}.png"
-                images[ikey] = ctx.guard(_base.load_image, p, where) if p.exists() else None
-            img = images[ikey]
+            image = _image(root, "HierText", eid, images, ctx)
+            img = None if image is None else image.get(where)
+            if image is not None and img is None:
+                continue
             strokes, frame = _to_image_frame(strokes, img)
             ink = ctx.guard(_base.ink_from_points, strokes, where)
             if ink is None:
@@ -294,7 +296,7 @@ def inventory(root: Path) -> dict:
     root = Path(root)
     inv: dict = {"images": {}, "inkml": {}, "human_tracings": None, "expected": dict(EXPECTED)}
     for ds in DATASETS:
-        d = root / ds / "images_sample"
+        d = images_dir(root, ds)
         inv["images"][ds] = len(list(d.glob("*.png"))) if d.is_dir() else 0
     for model, dataset, folder in model_folders(root):
         for mode in MODES:

@@ -118,7 +118,7 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, level: str, 
                 items.append(line)
             else:
                 items.extend(words)
-        img = None
+        image = ctx.shared(_base.load_image, _image_path(xml, root, page.get("imageFilename")))
         for el in items:
             rid = el.get("id") or f"{xml.stem}_{len(items)}"
             where = f"{rel} [{rid}]"
@@ -126,12 +126,8 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, level: str, 
             if text is None or not text.strip():
                 ctx.drop("no transcription")
                 continue
+            img = image.get(where)  # a missing image counts each of its elements once
             if img is None:
-                img = ctx.guard(_base.load_image, _image_path(xml, root, page.get("imageFilename")), where)
-                if img is None:
-                    img = False
-            if img is False:
-                ctx.skipped["element of unreadable image"] += 1
                 continue
             pts = ctx.guard(_points, el, where)
             if pts is None:

@@ -1,14 +1,22 @@
 """RIMES, word level (OCR: French handwritten word images + transcription).
 
-Paper role: OCR training. The word-level release (ICDAR 2011 word recognition) ships word
-images and one ground-truth text file per split, one word per line::
+Paper role: OCR training. Format facts (the ICDAR 2011 word-recognition release, as public RIMES
+loaders open it): one ground-truth file per split, names as shipped (sic), each line
+``<image file> <word>`` with the image file relative to that split's snippet folder:
 
-    <image path relative to ROOT> <transcription>
+    ==========  ======================================  ============================================
+    split       ground truth (in ROOT)                  images
+    ==========  ======================================  ============================================
+    train       groundtruth_training_icdar2011.txt      trainingsnippets_icdar/training_WR/
+    validation  ground_truth_validation_icdar2011.txt   validationsnippets_icdar/testdataset_ICDAR/
+    test        grount_truth_test_icdar2011.txt         data_test/
+    ==========  ======================================  ============================================
 
-Ground-truth files are found by name (``*train*.txt``, ``*valid*.txt``, ``*test*.txt`` in ROOT
-or ROOT/groundtruth) or given explicitly (``gt_files={"train": "path", ...}``). The historical
-files are ISO-8859-1; lines are decoded as UTF-8 first, then with each of ``encodings`` in turn;
-a line no encoding decodes is a bad record ("text encoding").
+A UTF-8 byte-order mark is ignored; a line is decoded as UTF-8, then with each of ``encodings``
+in turn (the historical files may be ISO-8859-1); a line no encoding decodes is a bad record
+("text encoding"). An image is looked up in its split's folder, then relative to ROOT.
+``gt_files={"train": "path", ...}`` names other ground-truth files (images then also relative to
+the file's folder).
 """
 
 from __future__ import annotations
@@ -28,24 +36,22 @@ SOURCE = _base.SourceInfo(
     citation="Grosicki & El-Abed, ICDAR 2011 French handwriting recognition competition, "
              "ICDAR 2011; Augustin et al., RIMES evaluation campaign, 2006",
     url="https://teklia.com/research/rimes-database/",
-    layout=("ROOT/<split ground truth>.txt   lines '<image path> <word>', name contains "
-            "train / valid / test\n"
-            "ROOT/<image path>               word images (PNG/TIFF/JPG) named in the ground truth"),
+    layout=("ROOT/groundtruth_training_icdar2011.txt     lines '<image file> <word>'; images in\n"
+            "     trainingsnippets_icdar/training_WR/\n"
+            "ROOT/ground_truth_validation_icdar2011.txt  images in validationsnippets_icdar/testdataset_ICDAR/\n"
+            "ROOT/grount_truth_test_icdar2011.txt        images in data_test/   (file names as shipped, sic)"),
     language="fr", script="Latn",
     paper_role="OCR training (real images)",
     module=__name__,
 )
 
 
-def _split_of_name(name: str) -> str | None:
-    n = name.lower()
-    if "train" in n:
-        return "train"
-    if "valid" in n or n.startswith("val"):
-        return "validation"
-    if "test" in n:
-        return "test"
-    return None
+# split -> (ground-truth file, image folder), as the release names them
+RELEASE = {
+    "train": ("groundtruth_training_icdar2011.txt", "trainingsnippets_icdar/training_WR"),
+    "validation": ("ground_truth_validation_icdar2011.txt", "validationsnippets_icdar/testdataset_ICDAR"),
+    "test": ("grount_truth_test_icdar2011.txt", "data_test"),
+}
 
 
 def _gt_files(root: Path, gt_files: Mapping[str, str | Path] | None) -> list[tuple[str, Path]]:
@@ -58,19 +64,20 @@ def _gt_files(root: Path, gt_files: Mapping[str, str | Path] | None) -> list[tup
                 raise _base.layout_error(SOURCE, root, str(p))
             out.append((s, p))
         return out
-    found = []
-    for d in (root, root / "groundtruth", root / "ground_truth"):
-        if d.is_dir():
-            for p in sorted(d.glob("*.txt")):
-                s = _split_of_name(p.name)
-                if s:
-                    found.append((s, p))
-    return found
+    return [(s, root / gt) for s, (gt, _) in RELEASE.items() if (root / gt).is_file()]
 
 
 def _check(root: Path) -> None:
     if not _gt_files(root, None):
-        raise _base.layout_error(SOURCE, root, "a ground-truth file *train*.txt / *valid*.txt / *test*.txt")
+        raise _base.layout_error(SOURCE, root, "a ground-truth file " + ", ".join(gt for gt, _ in RELEASE.values()))
+
+
+def _image(root: Path, gt: Path, split: str, name: str) -> Path:
+    folder = RELEASE[split][1] if split in RELEASE else ""
+    for cand in (root / folder / name, root / name, gt.parent / name):
+        if cand.is_file():
+            return cand
+    return root / folder / name  # missing: reported with the path the release implies
 
 
 def _parse(line: str, where: str) -> tuple[str, str]:
@@ -98,15 +105,14 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
             if parsed is None:
                 continue
             img_rel, word = parsed
-            path = root / img_rel
-            if not path.exists() and (gt.parent / img_rel).exists():
-                path = gt.parent / img_rel
+            path = _image(root, gt, s, img_rel)
             img = ctx.guard(_base.load_image, path, f"{where} [{img_rel}]")
             if img is None:
                 continue
-            rid = str(Path(img_rel).with_suffix("")).replace("\\", "/")
+            rid = f"{s}/" + str(Path(img_rel).with_suffix("")).replace("\\", "/")
             yield Example(id=rid, source=SOURCE.name, split=s, kind="ocr", text=word, image=img,
-                          language="fr", script="Latn", meta={"image_path": img_rel})
+                          language="fr", script="Latn",
+                          meta={"image_path": str(path.relative_to(root)) if path.is_relative_to(root) else str(path)})
 
 
 read = _base.make_reader(SOURCE, _read, _check)
