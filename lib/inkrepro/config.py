@@ -39,7 +39,12 @@ class TrainConfig:
     warmup_steps: int = 5000
     lr_decay: float | None = 3e-6    # the paper's constant; None = reach 0 at the last step
     lr_clamp_zero: bool = False      # explicit, logged option: clamp the schedule at 0
+    optimizer: str = "adafactor"     # the paper's; "adam" = OUR CHOICE option (small models)
     adafactor_decay: float = 0.8     # second-moment decay; beta1 = 0 (no momentum), factored
+    # OUR CHOICE option: Gaussian soft targets (std in 224-frame px) over the neighbouring
+    # values of a target coordinate's axis; 0 = the paper's one-hot cross-entropy. Reported
+    # losses stay the one-hot cross-entropy, comparable across settings.
+    coord_label_sigma: float = 0.0
     clipping_threshold: float = 1.0
     log_every: int = 50
     eval_every: int = 1000           # validation loss every N steps (0 = only at the end)

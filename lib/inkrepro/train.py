@@ -42,13 +42,21 @@ def lr_schedule(tc):
 
 def make_optimizer(tc, params, freeze_vit: bool):
     """Adafactor as in the paper/T5X: no momentum (beta1 = 0), decay 0.8, factored second
-    moments, update clipping 1.0, parameter-scaled updates. Frozen ViT: zero updates."""
+    moments, update clipping 1.0, parameter-scaled updates. ``tc.optimizer="adam"`` (OUR
+    CHOICE, for small models): Adam (0.9, 0.98) with global-norm clipping at
+    ``clipping_threshold``, same schedule. Frozen ViT: zero updates."""
     import jax
     import optax
 
-    tx = optax.adafactor(learning_rate=lr_schedule(tc), decay_rate=tc.adafactor_decay,
-                         momentum=None, factored=True, multiply_by_parameter_scale=True,
-                         clipping_threshold=tc.clipping_threshold)
+    if tc.optimizer == "adafactor":
+        tx = optax.adafactor(learning_rate=lr_schedule(tc), decay_rate=tc.adafactor_decay,
+                             momentum=None, factored=True, multiply_by_parameter_scale=True,
+                             clipping_threshold=tc.clipping_threshold)
+    elif tc.optimizer == "adam":
+        tx = optax.chain(optax.clip_by_global_norm(tc.clipping_threshold),
+                         optax.adam(lr_schedule(tc), b1=0.9, b2=0.98, eps=1e-9))
+    else:
+        raise UserError(f"train.optimizer must be 'adafactor' or 'adam', not {tc.optimizer!r}")
     if not freeze_vit:
         return tx
     labels = jax.tree_util.tree_map_with_path(
@@ -57,19 +65,47 @@ def make_optimizer(tc, params, freeze_vit: bool):
 
 
 # ================================================================================ loss
-def loss_and_metrics(logits_BxTxV, batch, num_tasks: int):
-    """Masked softmax cross-entropy (mean over weighted target tokens) and per-task sums."""
+def coordinate_soft_ce(logp_BxTxV, tgt_BxT, ink_offset: int, sigma: float):
+    """Cross-entropy against Gaussian soft targets (std ``sigma`` in frame px) over the same
+    axis's coordinate ids around each coordinate target; other targets stay one-hot."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
+
+    k = tgt_BxT - ink_offset
+    is_x, is_y = (k >= 0) & (k <= FRAME_MAX), (k >= Y_OFFSET) & (k <= Y_OFFSET + FRAME_MAX)
+    base = jnp.where(is_y, Y_OFFSET, 0)
+    r = int(np.ceil(3 * sigma))
+    offs_O = jnp.arange(-r, r + 1)
+    vals_BxTxO = (k - base)[..., None] + offs_O
+    w_BxTxO = jnp.exp(-0.5 * (offs_O / sigma) ** 2) * ((vals_BxTxO >= 0) & (vals_BxTxO <= FRAME_MAX))
+    w_BxTxO = w_BxTxO / jnp.maximum(w_BxTxO.sum(-1, keepdims=True), 1e-9)
+    ids = ink_offset + base[..., None] + jnp.clip(vals_BxTxO, 0, FRAME_MAX)
+    soft_BxT = -(w_BxTxO * jnp.take_along_axis(logp_BxTxV, ids, axis=-1)).sum(-1)
+    hard_BxT = -jnp.take_along_axis(logp_BxTxV, tgt_BxT[..., None], axis=-1)[..., 0]
+    return jnp.where(is_x | is_y, soft_BxT, hard_BxT), hard_BxT
+
+
+def loss_and_metrics(logits_BxTxV, batch, num_tasks: int, ink_offset: int = -1,
+                     coord_sigma: float = 0.0):
+    """Masked softmax cross-entropy (mean over weighted target tokens) and per-task sums.
+    ``coord_sigma > 0``: the loss uses coordinate soft targets; the sums stay one-hot CE."""
     import jax
     import jax.numpy as jnp
-    import optax
 
     tgt, w = batch["decoder_targets"], batch["loss_weights"]
-    ce_BxT = optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, tgt)
+    logp_BxTxV = jax.nn.log_softmax(logits_BxTxV.astype(jnp.float32), axis=-1)
+    if coord_sigma > 0 and ink_offset >= 0:
+        train_BxT, ce_BxT = coordinate_soft_ce(logp_BxTxV, tgt, ink_offset, coord_sigma)
+    else:
+        ce_BxT = -jnp.take_along_axis(logp_BxTxV, tgt[..., None], axis=-1)[..., 0]
+        train_BxT = ce_BxT
     correct_BxT = (jnp.argmax(logits_BxTxV, -1) == tgt).astype(jnp.float32)
     onehot_BxK = jax.nn.one_hot(batch["task_id"], num_tasks, dtype=jnp.float32)
     sums = {"ce": (ce_BxT * w).sum(1) @ onehot_BxK, "correct": (correct_BxT * w).sum(1) @ onehot_BxK,
             "tokens": w.sum(1) @ onehot_BxK, "examples": onehot_BxK.sum(0)}
-    loss = (ce_BxT * w).sum() / jnp.maximum(w.sum(), 1.0)
+    loss = (train_BxT * w).sum() / jnp.maximum(w.sum(), 1.0)
     return loss, sums
 
 
@@ -255,7 +291,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
             m = nnx.merge(graphdef, p, rest)
             logits = m(batch["image"], batch["encoder_tokens"], batch["decoder_inputs"],
                        deterministic=not dropout_on, dropout_key=key)
-            return loss_and_metrics(logits, batch, num_tasks)
+            return loss_and_metrics(logits, batch, num_tasks, vocab.ink_offset, tc.coord_label_sigma)
 
         (loss, sums), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
         updates, opt = tx.update(grads, state["opt"], state["params"])

@@ -19,6 +19,11 @@ Geometry (per sample, 224-frame pixels):
          letterbox content, ink = minority class), in 224-frame pixels.
   validity = share of outputs with at least one stroke; stroke count ratio = predicted strokes
          / reference strokes.
+Empty outputs are failures, never dropped from a mean: their geometry is scored as the single
+point at the frame centre (``EMPTY_STAND_IN``; OUR CHOICE), AIoU 0, stroke ratio 0.
+Calibration (floors and ceilings every table carries; see ``inkrepro.evaluate.calibration``):
+``midline_ink`` is the geometric floor, a straight pen line through the middle of the word's
+box at the training spacing.
 Aggregates come with percentile bootstrap 95% confidence intervals over samples.
 """
 
@@ -35,6 +40,7 @@ from inkrepro.ink.core import Ink
 FRAME = 224
 AIOU_WIDTHS = (1.0, 3.0, 5.0)
 LDTW_SPACING = 2.0
+EMPTY_STAND_IN = Ink.from_arrays(np.array([[FRAME / 2, FRAME / 2]]), np.array([1]))
 
 
 # ----------------------------------------------------------------------------- text
@@ -260,14 +266,25 @@ def chamfer_to_image(pred: Ink, image: np.ndarray, mask: np.ndarray | None = Non
 # ----------------------------------------------------------------------------- per-sample bundle
 
 def geometry_metrics(pred: Ink, ref: Ink | None, image: np.ndarray | None = None) -> dict[str, float]:
-    """All geometric metrics of one sample (NaN where undefined)."""
+    """All geometric metrics of one sample (NaN only where undefined: no reference and no
+    image). An empty ``pred`` is scored as ``EMPTY_STAND_IN`` (a failure, never dropped)."""
     out = {"valid": float(is_valid(pred)), "num_strokes": float(pred.num_strokes)}
+    shape = pred if is_valid(pred) else EMPTY_STAND_IN
     if ref is not None and not ref.is_empty:
-        out.update(dtw=dtw_distance(pred, ref), ldtw=ldtw_distance(pred, ref),
+        out.update(dtw=dtw_distance(shape, ref), ldtw=ldtw_distance(shape, ref),
                    aiou=aiou(pred, ref), stroke_ratio=stroke_count_ratio(pred, ref))
     elif image is not None:
-        out["chamfer"] = chamfer_to_image(pred, image)
+        out["chamfer"] = chamfer_to_image(shape, image)
     return out
+
+
+def midline_ink(box: tuple[float, float, float, float], spacing: float = 16.0) -> Ink:
+    """The geometric floor: one horizontal stroke through the middle of ``box`` = (xmin, ymin,
+    xmax, ymax), points every ``spacing`` px (at least its two ends)."""
+    x0, y0, x1, y1 = box
+    n = max(2, int(np.ceil((x1 - x0) / max(spacing, 1e-6))) + 1)
+    xs = np.linspace(x0, x1, n)
+    return Ink.from_arrays(np.stack([xs, np.full(n, (y0 + y1) / 2)], 1), np.array([n]))
 
 
 # ----------------------------------------------------------------------------- bootstrap

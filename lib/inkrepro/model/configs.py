@@ -56,6 +56,11 @@ class ModelConfig:
     # embeddings and output-layer columns with sin/cos features of the coordinate value, so
     # neighbouring coordinates start out similar; "normal" is T5's plain random init.
     coord_embed_init: str = "sincos"
+    # OUR CHOICE (not in the paper): add to each projected image patch the same sin/cos code
+    # of its centre (x in the first half of the width, y in the second, 224-frame units) that
+    # the coordinate ids start from, so a decoder query made from the pen's last position can
+    # find the patches around it by a dot product. 0 = off (the paper's PaLI-style input).
+    patch_coord_scale: float = 0.0
     dtype: str = "float32"           # activation dtype ("bfloat16" on TPU); params stay float32
 
     def vit_variant(self, name: str) -> ModelConfig:

@@ -46,6 +46,9 @@ class Derenderer(nnx.Module):
         if self.cfg.freeze_vit:
             patches_BxNxW = jax.lax.stop_gradient(patches_BxNxW)
         img_BxNxD = self.img_proj(patches_BxNxW)
+        if self.cfg.patch_coord_scale:
+            code_NxD = patch_coordinate_codes(self.vit.grid, self.image_size, self.cfg.d_model)
+            img_BxNxD = img_BxNxD + self.cfg.patch_coord_scale * jnp.asarray(code_NxD, img_BxNxD.dtype)
         txt_BxLpxD = self.token_embed(encoder_tokens_BxLp)
         x_BxLxD = jnp.concatenate([img_BxNxD, txt_BxLpxD.astype(img_BxNxD.dtype)], axis=1)
         b, n = img_BxNxD.shape[:2]
@@ -92,15 +95,28 @@ def build(cfg: ModelConfig, *, image_size: int, vocab_size: int, seed: int = 0) 
     return model
 
 
-def coordinate_features(num: int, dim: int) -> np.ndarray:
-    """[num, dim] sin/cos of the values 0..num-1 at ``dim // 2`` geometric frequencies
-    (wavelengths 4 .. 4*num), unit RMS per row."""
+def coordinate_features(num: int, dim: int, values: np.ndarray | None = None) -> np.ndarray:
+    """[n, dim] sin/cos of coordinate ``values`` (default 0..num-1) at ``dim // 2`` geometric
+    frequencies (wavelengths 4 .. 4*num), unit RMS per row."""
     half = dim // 2
     wavelength = 4.0 * num ** (np.arange(half) / max(half - 1, 1))
-    ang = np.arange(num)[:, None] * (2 * np.pi / wavelength)[None, :]
-    f = np.zeros((num, dim), np.float32)
+    v = np.arange(num, dtype=np.float64) if values is None else np.asarray(values, np.float64)
+    ang = v[:, None] * (2 * np.pi / wavelength)[None, :]
+    f = np.zeros((len(v), dim), np.float32)
     f[:, :half], f[:, half:2 * half] = np.sin(ang), np.cos(ang)
     return f / np.sqrt((f ** 2).mean(1, keepdims=True))
+
+
+def patch_coordinate_codes(grid: int, image_size: int, d: int) -> np.ndarray:
+    """[grid*grid, d]: each patch centre's position in the 224 frame coded like the coordinate
+    ids (``init_coordinate_embeddings``): x's code in the first half, y's in the second."""
+    half = d // 2
+    centre = (np.arange(grid) + 0.5) * (image_size / grid) * (FRAME_VALUES - 1) / image_size
+    code = coordinate_features(FRAME_VALUES, half, centre) * np.sqrt(d / half)
+    out = np.zeros((grid, grid, d), np.float32)
+    out[:, :, :half] = code[None, :, :]          # x varies along columns
+    out[:, :, half:2 * half] = code[:, None, :]  # y along rows
+    return out.reshape(grid * grid, d)
 
 
 def init_coordinate_embeddings(model: Derenderer, *, ink_offset: int, seed: int = 0,
