@@ -59,6 +59,12 @@ class RecognizerConfig:
     learning_rate: float = 3e-3
     warmup: int = 100
     augment: bool = True
+    # Derenderers emit ink at their training spacing (e.g. a point every 16 px), ground truth
+    # is dense: with probability ``p_spacing``, a training ink is resampled at a uniform
+    # spacing drawn from ``spacing_range`` (224-frame px), so the recognizer reads ink
+    # whatever its point density (OUR CHOICE; the metric should measure the letters).
+    p_spacing: float = 0.5
+    spacing_range: tuple[float, float] = (4.0, 24.0)
     beam_width: int = 8
     seed: int = 0
     profile: str = "laptop"
@@ -428,13 +434,19 @@ def load_split(cfg: RecognizerConfig, split: str) -> list:
 
 
 def frame_inks(examples, rng: np.random.Generator | None, augment: bool = False,
-               keep_time: bool = False) -> list[Ink]:
+               keep_time: bool = False, cfg: RecognizerConfig | None = None) -> list[Ink]:
+    """Examples -> inks in the 224 frame (augmented, and resampled coarser per ``cfg``)."""
+    from inkrepro.tasks import resample_quantized
+
     out = []
     for e in examples:
         ink = e.ink if keep_time else e.ink.without_time()
         if augment and rng is not None:
             ink = augment_ink(ink, rng)
-        out.append(to_frame(ink, rng))
+        ink = to_frame(ink, rng)
+        if augment and rng is not None and cfg is not None and not keep_time and rng.random() < cfg.p_spacing:
+            ink = resample_quantized(ink, float(rng.uniform(*cfg.spacing_range)))
+        out.append(ink)
     return out
 
 
@@ -490,7 +502,7 @@ def train(cfg: RecognizerConfig, out_dir: str | Path | None = None, *, parent_ru
     for it in bar:
         idx = rng.integers(0, len(train_ex), cfg.batch_size)
         exs = [train_ex[i] for i in idx]
-        inks = frame_inks(exs, rng, augment=cfg.augment, keep_time=cfg.use_time)
+        inks = frame_inks(exs, rng, augment=cfg.augment, keep_time=cfg.use_time, cfg=cfg)
         feats = [features(i, cfg) for i in inks]
         x, lens = pad_batch(feats, t_fixed)
         labels = np.zeros((cfg.batch_size, lab_len), np.int32)

@@ -38,6 +38,10 @@ class ModelConfig:
     vit_heads: int = 2
     patch_size: int = 8
     posemb: str = "learn"            # "learn" | "sincos2d"
+    # "patch": the ViT's linear patch embedding (the paper); "conv": OUR CHOICE for small
+    # models trained from scratch, log2(patch_size) 3x3 stride-2 convolutions (GELU between)
+    # in place of it, same grid and width (a hybrid ViT, cf. ViT's R50 hybrids)
+    vit_stem: str = "patch"
     vit_dropout: float = 0.0
     freeze_vit: bool = False         # the paper freezes its (pretrained) ViT
     vit_init: str = ""               # Orbax dir or .npz of ViT params ("" = random init)

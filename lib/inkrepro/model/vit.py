@@ -61,8 +61,21 @@ class ViT(nnx.Module):
             raise ValueError(f"image size {image_size} is not a multiple of the patch size {p}")
         self.grid = image_size // p
         self.dtype, self.rate = get_dtype(cfg.dtype), cfg.vit_dropout
-        self.embedding = nnx.Conv(3, d, (p, p), strides=(p, p), padding="VALID",
-                                  dtype=self.dtype, rngs=rngs)
+        if cfg.vit_stem == "patch":
+            self.embedding = nnx.Conv(3, d, (p, p), strides=(p, p), padding="VALID",
+                                      dtype=self.dtype, rngs=rngs)
+            self.stem = None
+        elif cfg.vit_stem == "conv":
+            n = int(round(np.log2(p)))
+            if 2 ** n != p:
+                raise ValueError(f"vit_stem='conv' needs a power-of-two patch size, got {p}")
+            chans = [3] + [max(d >> (n - 1 - i), 8) for i in range(n - 1)] + [d]
+            self.stem = nnx.List([nnx.Conv(a, b, (3, 3), strides=(2, 2), padding="SAME",
+                                           dtype=self.dtype, rngs=rngs)
+                                  for a, b in zip(chans[:-1], chans[1:])])
+            self.embedding = None
+        else:
+            raise ValueError(f"vit_stem must be 'patch' or 'conv', got {cfg.vit_stem!r}")
         n = self.grid * self.grid
         if cfg.posemb == "learn":
             self.pos_embedding = nnx.Param(
@@ -75,8 +88,13 @@ class ViT(nnx.Module):
         self.encoder_norm = nnx.LayerNorm(d, epsilon=1e-6, dtype=self.dtype, rngs=rngs)
 
     def __call__(self, image_BxSxSx3: jax.Array, keys: DropoutKeys | None = None) -> jax.Array:
-        x = image_BxSxSx3.astype(jnp.float32) / 127.5 - 1.0
-        x_BxGxGxD = self.embedding(x.astype(self.dtype))
+        x = (image_BxSxSx3.astype(jnp.float32) / 127.5 - 1.0).astype(self.dtype)
+        if self.stem is None:
+            x_BxGxGxD = self.embedding(x)
+        else:
+            for i, conv in enumerate(self.stem):
+                x = conv(x) if i == len(self.stem) - 1 else jax.nn.gelu(conv(x))
+            x_BxGxGxD = x
         b, g, _, d = x_BxGxGxD.shape
         pos = (posemb_sincos_2d(g, g, d) if self.pos_embedding is None else self.pos_embedding[...])
         x_BxNxD = x_BxGxGxD.reshape(b, g * g, d) + jnp.asarray(pos).astype(self.dtype)
