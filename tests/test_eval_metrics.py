@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from inkrepro.evaluate import metrics as M
+from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
 
 
@@ -109,3 +110,32 @@ def test_bootstrap_ci_brackets_the_mean():
     assert lo < m < hi and hi - lo < 0.6
     ci = M.text_ci(["ab", "ab", "xx"], ["ab", "ab", "ab"], samples=200)
     assert ci["char_f1"][1] <= ci["char_f1"][0] <= ci["char_f1"][2]
+
+
+def test_out_of_bounds_outputs_are_invalid_failures():
+    ref = Ink.from_xy([[[20, 100], [200, 100]]])
+    for bad in (Ink.from_xy([[[1e300, 2], [3, 4]]]), Ink.from_xy([[[-2e6, 5], [3, 4]]]),
+                Ink.from_xy([[[np.nan, 5], [3, 4]]])):
+        assert not M.is_valid(bad) and M.validity_rate([ref, bad]) == 0.5
+        g = M.geometry_metrics(bad, ref)   # 1e300 used to crash in resample ("Maximum allowed size")
+        stand_in = M.geometry_metrics(Ink(), ref)
+        assert g["valid"] == 0.0 and g["aiou"] == 0.0 and g["stroke_ratio"] == 0.0
+        assert g["dtw"] == stand_in["dtw"] and g["ldtw"] == stand_in["ldtw"]
+        img = np.full((224, 224, 3), 230, np.uint8)
+        img[99:101, 20:200] = 10
+        assert M.geometry_metrics(bad, None, img)["chamfer"] == M.geometry_metrics(Ink(), None, img)["chamfer"]
+    assert M.is_valid(Ink.from_xy([[[1e6, -1e6]]]))   # the bound itself is valid
+
+
+def test_ldtw_cost_does_not_grow_with_coordinate_magnitude():
+    rng = np.random.default_rng(0)
+    word = Ink.from_xy([np.cumsum(rng.normal(0, 3, (60, 2)), 0) + 100 for _ in range(6)])
+    for scale in (10.0, 1e5, 1e7):
+        big = word.scale(scale)
+        assert M._resample(big, M.LDTW_SPACING, M.LDTW_MAX_POINTS).num_points <= M.LDTW_MAX_POINTS
+        assert np.isfinite(M.ldtw_distance(big, word))
+    # at the frame's scale nothing changes: the cap is far above a word's 2 px resampling
+    assert M._resample(word, M.LDTW_SPACING, M.LDTW_MAX_POINTS).allclose(
+        geometry.resample(word, spacing=M.LDTW_SPACING), 1e-9)
+    many = Ink.from_xy([[[i % 200, i // 200]] for i in range(5000)])   # 5000 one-point strokes
+    assert M._resample(many, M.LDTW_SPACING, M.LDTW_MAX_POINTS).num_points == M.LDTW_MAX_POINTS

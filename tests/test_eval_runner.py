@@ -11,6 +11,7 @@ import pytest
 
 from eval_fixtures import tiny_recognizer  # noqa: F401
 from inkrepro.data.pipeline import DataConfig
+from inkrepro.errors import UserError
 from inkrepro.evaluate import runner
 from inkrepro.ink import tokens
 
@@ -133,3 +134,14 @@ def test_cli_splits_comma_separated_datasets():
                               dataset="hershey, photos", modes="vanilla")
     kw = cli._kw(args)
     assert kw["datasets"] == ("hershey", "photos") and kw["n"] == 5
+
+
+def test_inkml_dir_where_every_file_is_bad_is_an_error(tmp_path):
+    d = tmp_path / "in" / "vanilla"
+    d.mkdir(parents=True)
+    (d / "a.inkml").write_text("<ink><trace>1 2, oops</trace></ink>")
+    (d / "b.inkml").write_text('<?xml version="1.0" encoding="x-nonexistent"?><ink/>')
+    (tmp_path / "in" / "c.inkml").write_text("<ink><trace>1 2</trace></ink>")  # folder "in": no mode
+    with pytest.raises(UserError, match=r"no InkML file under .*in could be read: 3 of 3 skipped; "
+                                        r"first: .*in/c.inkml: unknown inference mode label 'in'"):
+        runner.evaluate_inkml_dir(tmp_path / "in", recognizer="/nonexistent", log=False, progress=False)

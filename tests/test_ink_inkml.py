@@ -149,7 +149,7 @@ def test_xml_bombs():
     ("<ink><traceFormat><channel name='X'/></traceFormat></ink>", "needs X and Y"),
     ("<ink><traceGroup><traceView traceDataRef='#nope'/></traceGroup></ink>", "unknown trace"),
     ("<ink><traceFormat><channel name='X'/><channel name='Y'/><channel name='T'/></traceFormat>"
-     "<trace>1 2 0</trace><trace>1,2</trace></ink>", "time values"),
+     "<trace>1 2 0</trace><trace>1,2</trace></ink>", "3 channels (X Y T): point 0 has 2"),
 ])
 def test_malformed(data, needle):
     assert needle in _err(data)
@@ -166,3 +166,28 @@ def test_missing_file_and_writer_checks(tmp_path):
         inkml.to_inkml_string(Ink(), variant="svg")
     with pytest.raises(InkError):
         inkml.mode_from_label("Guess")
+
+
+@pytest.mark.parametrize("data,needle", [
+    ('<?xml version="1.0" encoding="x-nonexistent"?><ink/>', "unknown text encoding 'x-nonexistent'"),
+    ('<?xml version="1.0" encoding="hex"?><ink/>', "unknown text encoding 'hex'"),
+    ('<?xml version="1.0" encoding="shift_jis"?><ink><trace>1 2</trace></ink>', "declared encoding"),
+    ("<ink>" + "<traceGroup>" * 5000 + "</traceGroup>" * 5000 + "</ink>", "nested deeper than 100"),
+    ("<ink><traceFormat><channel name='X'/><channel name='Y'/><channel name='T'/></traceFormat>"
+     "<trace>1 2 3 4, 5 6</trace></ink>", "3 channels (X Y T): point 0 has 4"),
+    ("<ink><trace>1 2 3, 4 5 6</trace></ink>", "2 channels (X Y): point 0 has 3"),
+    ("<ink><trace>1,2 3,4,5</trace></ink>", "point 1 has 3"),
+    ("<ink><trace>\u0661 2</trace></ink>", "cannot read"),
+    ("<ink><trace>1_0 2</trace></ink>", "cannot read '1_0'"),
+])
+def test_hostile_files_are_one_clear_error(data, needle):
+    assert needle in _err(data.encode("shift_jis") if "shift_jis" in data else data)
+
+
+def test_channels_are_never_rechunked_and_intermittent_ones_are_dropped():
+    doc = inkml.parse_inkml("<ink><traceFormat><channel name='X'/><channel name='Y'/><intermittentChannels>"
+                            "<channel name='F'/></intermittentChannels></traceFormat>"
+                            "<trace>1 2, 3 4 0.5, 5 6</trace></ink>")
+    assert doc.ink[0].xy.tolist() == [[1, 2], [3, 4], [5, 6]]
+    nested = "<ink>" + "<traceGroup>" * 100 + "<trace>1 2</trace>" + "</traceGroup>" * 100 + "</ink>"
+    assert inkml.parse_inkml(nested).ink.num_points == 1   # 100 levels are fine

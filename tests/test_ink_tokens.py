@@ -103,3 +103,25 @@ def test_round_trip_random_inks():
         assert back.allclose(ink, 0)
         assert tokens.decode_text(tokens.to_text(ids)).allclose(ink, 0)
         assert tokens.encode(back) == ids
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1.7, "\u0663", "9" * 5000, 10 ** 5000, None,
+                                 np.float64(2.5)],
+                         ids=["nan", "inf", "1.7", "unicode-digit", "5000-digit-str", "5000-digit-int", "none",
+                              "np-2.5"])
+def test_non_integer_ids_are_ink_errors_never_truncated(bad):
+    with pytest.raises(InkError):
+        tokens.decode([S, bad, 2 + Y])
+
+
+def test_integral_ids_in_any_numeric_type():
+    for ids in ([S, 1.0, 2.0 + Y], np.array([S, 1, 2 + Y], np.uint16), [S, np.int64(1), "227"]):
+        assert pts(tokens.decode(ids)) == [[[1, 2]]]
+
+
+def test_text_ids_are_ascii_digits_only():
+    assert tokens.from_text("<ink_token_0450><ink_token_007>") == [S, 7]          # leading zeros: int()
+    assert tokens.from_text("<ink_token_1.7><ink_token_-1><ink_token_ 3>") == []  # not tokens (released regex)
+    for text in ("<ink_token_\u0663>", "<ink_token_\uff11\uff12>", "<ink_token_" + "0" * 4000 + "9" * 1000 + ">"):
+        with pytest.raises(InkError):
+            tokens.from_text(text)

@@ -451,3 +451,43 @@ def test_every_reader_documents_itself():
         assert mod.__doc__ and "ROOT" in mod.read.__doc__
     with pytest.raises(UserError, match="unknown dataset"):
         readers.get("mnist")
+
+
+# --------------------------------------------------------------------------- names from files, image limits
+
+
+def test_names_from_files_never_leave_the_dataset_root(tmp_path):
+    import json
+
+    root, outside = tmp_path / "ds", tmp_path / "outside"
+    F.png(outside / "secret.png", 30, 20)
+    F.make_imgur5k(root)
+    ann = root / "dataset_info" / "imgur5k_annotations_test.json"
+    data = json.loads(ann.read_text())
+    data["index_id"]["Abc1234"]["image_path"] = str(outside / "secret.png")   # absolute
+    data["index_id"]["Gone999"]["image_path"] = "../outside/secret.png"      # .. out of the root
+    ann.write_text(json.dumps(data))
+    recs = readers.read("imgur5k", root, split="test")
+    assert list(recs) == []
+    # every word of both pages, once (Abc1234_3 has a malformed box, counted before its image)
+    assert recs.skipped["unsafe path"] == 4 and "missing image" not in recs.skipped
+    assert recs.ctx.first_bad["unsafe path"] == "dataset_info/imgur5k_annotations_test.json [Abc1234_0]"
+
+    F.make_pagexml(root / "icdar")
+    xml = root / "icdar" / "train" / "page" / "p1.xml"
+    xml.write_text(xml.read_text().replace('imageFilename="p1.png"', f'imageFilename="{outside / "secret.png"}"'))
+    recs = readers.read("icdar15", root / "icdar", split="train")
+    assert [e.id for e in recs if e.meta["page"] == "p1"] == []
+    assert recs.skipped["unsafe path"] == 4 and "p1.xml" in recs.ctx.first_bad["unsafe path"]  # its 4 elements
+
+
+def test_image_pixel_limit_is_a_reader_option(tmp_path):
+    F.make_iam(tmp_path)
+    recs = readers.read("iam", tmp_path, max_image_pixels=700)
+    assert [e.id for e in recs] == ["a01-000u-01-00", "b01-000-00-00"]   # 12x9 and 30x20 pass
+    # 27x51, 213x48 and the truncated 40x30 are refused from their headers, before decoding
+    assert recs.skipped["image too large"] == 3 and "unreadable image" not in recs.skipped
+    with pytest.raises(UserError, match="max_image_pixels must be a positive integer"):
+        readers.read("iam", tmp_path, max_image_pixels="lots")
+    with pytest.raises(UserError, match="max_image_pixels"):
+        readers.read("iam", tmp_path, max_image_pixels=0)

@@ -189,3 +189,32 @@ def test_release_unreadable_image_counts_each_example_once(tmp_path, monkeypatch
     assert list(recs) == []
     assert dict(recs.skipped) == {"unreadable image": 6}  # 2 models x 3 modes need it, each once
     assert recs.ctx.first_bad["unreadable image"] == "large-i_IAM_inkml/d+t/hang.inkml"
+
+
+def test_release_images_are_decoded_lazily_and_not_kept(tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    make_release(tmp_path, monkeypatch, human=False)
+    recs = readers.read("inksight-derenderings", tmp_path, datasets=("IAM",))
+    alive = []
+    for ex in recs:   # 2 models x 3 modes of the one IAM example, each with its own decode
+        gc.collect()
+        assert not [r for r in alive if r() is not None]   # the reader kept no earlier image
+        alive.append(weakref.ref(ex.image))
+        del ex
+    assert len(alive) == 6
+
+
+def test_release_names_from_files_stay_inside(tmp_path, monkeypatch):
+    make_release(tmp_path, monkeypatch)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    F.png(outside / "secret.png", 10, 10)
+    d = tmp_path / "small-p_IAM_inkml" / "vanilla"
+    for i, eid in enumerate((str(outside / "secret"), "../../../" + outside.name + "/secret", "a\\b", "..")):
+        (d / f"evil{i}.inkml").write_text(inkml("IAM", "Vanilla", eid, " ", STROKES))
+    recs = readers.read("inksight-derenderings", tmp_path, datasets=("IAM",))
+    exs = list(recs)
+    assert recs.skipped["unsafe path"] == 3
+    # ".." names the file "...png" inside images_sample (absent): read in the model frame
+    assert len(exs) == 7 and [e.meta["frame"] for e in exs if e.meta["example_id"] == ".."] == ["model224"]

@@ -1,7 +1,8 @@
 """`inkrepro <verb>`: one argparse tree; each area registers its own verbs.
 
 Handlers import heavy modules lazily so `inkrepro --help` stays fast. A UserError is printed as
-one message (no traceback) and exits with status 2.
+one message (no traceback) and exits with status 2, and so is an InkError (invalid ink in a
+file or a token string: its message names what is wrong).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from inkrepro.errors import UserError
+from inkrepro.errors import InkError, UserError
 
 # Each module exposes ``register(subparsers)`` adding its verbs with ``set_defaults(func=...)``.
 _VERB_MODULES = (
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         return int(args.func(args) or 0)
-    except UserError as e:
+    except (UserError, InkError) as e:
         print(f"inkrepro: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -217,7 +217,7 @@ class Vocabulary:
         pos = 0
         for m in ink_tokens.TOKEN_RE.finditer(s):
             out += self.encode_text(s[pos:m.start()].strip())
-            k = int(m.group(1))
+            k = ink_tokens.token_id(m.group(1))
             out.append(self.ink_id(k))
             pos = m.end()
         out += self.encode_text(s[pos:].strip())

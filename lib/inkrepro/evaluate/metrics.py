@@ -11,16 +11,21 @@ Geometry (per sample, 224-frame pixels):
          pixel distance along the optimal alignment).
   LDTW = the same after resampling both inks at a uniform arc-length spacing (default 2 px),
          so the score does not depend on how densely either ink is sampled (OUR READING of
-         Chen et al. 2022's length-independent DTW).
+         Chen et al. 2022's length-independent DTW). An ink longer than ``LDTW_MAX_POINTS``
+         spacings is resampled to that many points instead (OUR CHOICE: 1024 points at 2 px are
+         2048 px of pen travel, ~3x a word fitted to the frame: 500-750 px for Hershey words;
+         the cap keeps the cost independent of coordinate magnitude).
   AIoU = IoU of binary renderings of both inks drawn with the same pen width, averaged over
          widths (1, 3, 5) px (OUR READING of Chen et al. 2022's width-adaptive IoU).
   Chamfer (no reference ink): symmetric mean nearest-neighbour distance between the predicted
-         ink (densified to 1 px) and the input image's ink pixels (Otsu binarisation inside the
+         ink (densified to 1 px, coarser past 4000 points) and the input image's ink pixels (Otsu binarisation inside the
          letterbox content, ink = minority class), in 224-frame pixels.
-  validity = share of outputs with at least one stroke; stroke count ratio = predicted strokes
-         / reference strokes.
-Empty outputs are failures, never dropped from a mean: their geometry is scored as the single
-point at the frame centre (``EMPTY_STAND_IN``; OUR CHOICE), AIoU 0, stroke ratio 0.
+  validity = share of outputs with at least one point, every coordinate finite and within
+         ``COORD_LIMIT`` (1e6: OUR CHOICE, far outside any frame a model or file should use);
+         stroke count ratio = predicted strokes / reference strokes.
+Invalid outputs (empty or out of bounds) are failures, never dropped from a mean: their geometry
+is scored as the single point at the frame centre (``EMPTY_STAND_IN``; OUR CHOICE), AIoU 0,
+stroke ratio 0.
 Calibration (floors and ceilings every table carries; see ``inkrepro.evaluate.calibration``):
 ``midline_ink`` is the geometric floor, a straight pen line through the middle of the word's
 box at the training spacing.
@@ -34,12 +39,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inkrepro.errors import InkError
 from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
 
 FRAME = 224
 AIOU_WIDTHS = (1.0, 3.0, 5.0)
 LDTW_SPACING = 2.0
+LDTW_MAX_POINTS = 1024
+COORD_LIMIT = 1e6
 EMPTY_STAND_IN = Ink.from_arrays(np.array([[FRAME / 2, FRAME / 2]]), np.array([1]))
 
 
@@ -139,16 +147,26 @@ def dtw_distance(pred: Ink, ref: Ink) -> float:
     return total / len(path)
 
 
-def ldtw_distance(pred: Ink, ref: Ink, spacing: float = LDTW_SPACING) -> float:
-    """DTW after resampling both inks at a uniform arc-length ``spacing``."""
+def ldtw_distance(pred: Ink, ref: Ink, spacing: float = LDTW_SPACING,
+                  max_points: int = LDTW_MAX_POINTS) -> float:
+    """DTW after resampling both inks at a uniform arc-length ``spacing`` (coarser when an ink
+    would get more than ``max_points`` points)."""
     if pred.is_empty or ref.is_empty:
         return float("nan")
-    return dtw_distance(_resample(pred, spacing), _resample(ref, spacing))
+    return dtw_distance(_resample(pred, spacing, max_points), _resample(ref, spacing, max_points))
 
 
-def _resample(ink: Ink, spacing: float) -> Ink:
-    out = geometry.resample(ink.without_time(), spacing=spacing)
-    return out if not out.is_empty else ink
+def _resample(ink: Ink, spacing: float, max_points: int) -> Ink:
+    ink = ink.without_time()
+    total = ink.length
+    if not np.isfinite(total):
+        raise InkError(f"ink of length {total} cannot be resampled: coordinates out of range")
+    out = geometry.resample(ink, spacing=max(spacing, total / max_points))
+    out = out if not out.is_empty else ink
+    if out.num_points > max_points:  # many short strokes: DTW sees the points in order only
+        p = out.points[np.linspace(0, out.num_points - 1, max_points).round().astype(np.int64)]
+        out = Ink.from_arrays(p, np.array([len(p)]))
+    return out
 
 
 def _mask(ink: Ink, size: int, width: float) -> np.ndarray:
@@ -176,9 +194,15 @@ def stroke_count_ratio(pred: Ink, ref: Ink) -> float:
     return pred.num_strokes / ref.num_strokes if ref.num_strokes else float("nan")
 
 
+def in_bounds(ink: Ink) -> bool:
+    """Every coordinate finite and within +-COORD_LIMIT."""
+    p = ink.points
+    return bool(np.isfinite(p).all() and (not len(p) or np.abs(p).max() <= COORD_LIMIT))
+
+
 def is_valid(ink: Ink) -> bool:
-    """An output is valid when it decodes to at least one stroke."""
-    return ink.num_strokes > 0
+    """An output is valid when it decodes to at least one point, all within bounds."""
+    return not ink.is_empty and in_bounds(ink)
 
 
 def validity_rate(inks: Sequence[Ink]) -> float:
@@ -259,7 +283,8 @@ def chamfer_to_image(pred: Ink, image: np.ndarray, mask: np.ndarray | None = Non
     pix = np.stack([xs + 0.5, ys + 0.5], 1) * k      # pixel centres in the 224 frame
     if len(pix) > max_pixels:   # deterministic subsample keeps this O(N) per sample
         pix = pix[np.random.default_rng(seed).choice(len(pix), max_pixels, replace=False)]
-    pts = _densify(pred.without_time(), 1.0)
+    ink = pred.without_time()   # 1 px steps, coarser past max_pixels points (cost bounded)
+    pts = _densify(ink, max(1.0, ink.length / max_pixels))
     return 0.5 * (_nn_mean(pts, pix) + _nn_mean(pix, pts))
 
 
@@ -267,12 +292,15 @@ def chamfer_to_image(pred: Ink, image: np.ndarray, mask: np.ndarray | None = Non
 
 def geometry_metrics(pred: Ink, ref: Ink | None, image: np.ndarray | None = None) -> dict[str, float]:
     """All geometric metrics of one sample (NaN only where undefined: no reference and no
-    image). An empty ``pred`` is scored as ``EMPTY_STAND_IN`` (a failure, never dropped)."""
-    out = {"valid": float(is_valid(pred)), "num_strokes": float(pred.num_strokes)}
-    shape = pred if is_valid(pred) else EMPTY_STAND_IN
+    image). An invalid ``pred`` (empty or out of bounds) is scored as ``EMPTY_STAND_IN``, AIoU 0
+    and stroke ratio 0 (a failure, never dropped)."""
+    valid = is_valid(pred)
+    out = {"valid": float(valid), "num_strokes": float(pred.num_strokes)}
+    shape = pred if valid else EMPTY_STAND_IN
     if ref is not None and not ref.is_empty:
         out.update(dtw=dtw_distance(shape, ref), ldtw=ldtw_distance(shape, ref),
-                   aiou=aiou(pred, ref), stroke_ratio=stroke_count_ratio(pred, ref))
+                   aiou=aiou(pred, ref) if valid else 0.0,
+                   stroke_ratio=stroke_count_ratio(pred, ref) if valid else 0.0)
     elif image is not None:
         out["chamfer"] = chamfer_to_image(shape, image)
     return out

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from inkrepro.errors import UserError
+from inkrepro.evaluate.metrics import is_valid
 from inkrepro.ink.core import Ink
 
 TESSERACT_CONFIG = "--psm 7"   # one text line (word crops)
@@ -91,9 +92,9 @@ def _prepare_photo(image: np.ndarray) -> np.ndarray:
 
 
 def read_inks(inks: Sequence[Ink], *, threads: int = 2, lang: str = "eng") -> list[str]:
-    """OCR each ink's rendering; empty inks read as ""."""
+    """OCR each ink's rendering; invalid inks (empty or out of bounds) read as ""."""
     require()
-    imgs = [None if ink.cleaned().is_empty else render_for_ocr(ink) for ink in inks]
+    imgs = [render_for_ocr(ink) if is_valid(ink.cleaned()) else None for ink in inks]
     with ThreadPoolExecutor(max(1, threads)) as ex:
         return list(ex.map(lambda im: "" if im is None else _ocr(im, lang=lang), imgs))
 

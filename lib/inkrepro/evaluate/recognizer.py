@@ -35,6 +35,7 @@ import numpy as np
 
 from inkrepro import configlib
 from inkrepro.errors import UserError
+from inkrepro.evaluate.metrics import is_valid
 from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
 
@@ -108,7 +109,7 @@ def to_frame(ink: Ink, rng: np.random.Generator | None = None) -> Ink:
 def features(ink: Ink, cfg: RecognizerConfig) -> np.ndarray:
     """Ink (224 frame) -> float32 [T, NUM_FEATURES]: dx, dy, pen-up, y position, dt."""
     ink = ink.cleaned()
-    if ink.is_empty:
+    if not is_valid(ink):  # empty or out of bounds: read like an empty output
         return np.zeros((1, NUM_FEATURES), np.float32)
     xmin, ymin, xmax, ymax = ink.bbox
     h = max(ymax - ymin, (xmax - xmin) / 8.0, 4.0)

@@ -35,6 +35,7 @@ from inkrepro.evaluate import metrics as M
 from inkrepro.evaluate import modes as modes_mod
 from inkrepro.ink import tokens
 from inkrepro.ink.core import Ink
+from inkrepro.names import safe_label
 
 DATASET_ALIASES = {"synthetic_ink": "hershey", "synthetic-ink": "hershey",
                    "synthetic_photos": "photos", "synthetic-photos": "photos",
@@ -454,7 +455,10 @@ def _reference_map(references: str | Path | None) -> dict[str, Any]:
         from inkrepro.ink import inkml
 
         for f in sorted(p.rglob("*.inkml")):
-            doc = inkml.read_inkml(f)
+            try:
+                doc = inkml.read_inkml(f)
+            except inkml.InkmlError as e:
+                raise UserError(f"reference {e}") from None
             key = doc.annotations.get("exampleId") or f.stem
             out[key] = (doc.annotations.get("textField", ""), doc.ink)
         return out
@@ -489,10 +493,8 @@ def evaluate_inkml_dir(inkml_dir: str | Path, *, references: str | Path | None =
         raise UserError(f"no .inkml files under {root}")
     refs = _reference_map(references)
     notes: list[str] = []
-    recognizer = _recognizer(opts, parent_run_id)
-    use_tess = _tesseract_enabled(opts, notes)
     groups: dict[str, list[tuple[Sample, modes_mod.ModeOutput]]] = {}
-    bad = 0
+    bad, first_bad = 0, ""
     for f in tqdm(files, desc="reading InkML", unit="file", leave=False, disable=not progress):
         try:
             doc = inkml.read_inkml(f)
@@ -502,20 +504,25 @@ def evaluate_inkml_dir(inkml_dir: str | Path, *, references: str | Path | None =
         except InkError as e:
             if strict:
                 raise UserError(f"{f}: {e}") from None
-            bad += 1
+            bad, first_bad = bad + 1, first_bad or f"{f}: {str(e).removeprefix(f'{f}: ')}"
             continue
         mode = "vanilla" if mode == "vanilla" else mode
         ex_id = doc.annotations.get("exampleId") or f.stem
         ref_text, ref_ink = refs.get(ex_id, (None, None))
         label = ref_text if ref_text is not None else doc.annotations.get("textField", "")
-        ds = doc.annotations.get("sourceDataset") or f.parent.parent.name or "inkml"
+        ds = safe_label(doc.annotations.get("sourceDataset") or f.parent.parent.name, "inkml")
         ink = doc.ink.cleaned()
         s = Sample(f"{ex_id}", ds, label, None, ref_ink, {"file": str(f.relative_to(root))})
         o = modes_mod.ModeOutput(mode, "", "", ink, text_out=doc.annotations.get("textField", "")
                                  if mode == "recognize_and_derender" else "")
         groups.setdefault(mode, []).append((s, o))
+    if not groups:
+        raise UserError(f"no InkML file under {root} could be read: {bad} of {len(files)} skipped; "
+                        f"first: {first_bad}")
     if bad:
         notes.append(f"skipped {bad} unreadable InkML files")
+    recognizer = _recognizer(opts, parent_run_id)
+    use_tess = _tesseract_enabled(opts, notes)
     rows: list[dict[str, Any]] = []
     for mode, pairs in groups.items():
         samples = [s for s, _ in pairs]

@@ -149,7 +149,13 @@ def _interp_stroke(s: Stroke, param: np.ndarray, at: np.ndarray) -> Stroke:
     return Stroke(x, y, t)
 
 
+MAX_RESAMPLED_POINTS = 10_000_000  # per stroke; beyond it coordinates are out of any sane range
+
+
 def _grid(total: float, step: float) -> np.ndarray:
+    if not total / step <= MAX_RESAMPLED_POINTS:
+        raise InkError(f"resampling a stroke of length {total:.3g} at step {step:.3g} would make more "
+                       f"than {MAX_RESAMPLED_POINTS:,} points: coordinates out of range")
     n = int(np.floor(total / step + 1e-9))
     at = np.arange(n + 1) * step
     if total - at[-1] > 1e-9 * max(1.0, total):

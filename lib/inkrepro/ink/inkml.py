@@ -12,10 +12,15 @@ InkSight release variant (the authors' ``InkSight-Derenderings``): traces writte
 Parsing uses defusedxml (no entities, no external references). Every problem with a file is
 one :class:`InkmlError` whose message starts with the file name. Difference-encoded traces
 (``'`` / ``"`` prefixes of the W3C spec) are not supported and are reported as such.
+Every point carries exactly one value per regular channel of the ``traceFormat`` (default X, Y;
+intermittent channels may follow and are dropped): a point with more or fewer values is an
+error, never re-chunked. Numbers are ASCII decimals. An unknown declared encoding and
+traceGroups nested deeper than ``MAX_GROUP_DEPTH`` are errors too.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ _MODE_ALIASES = {
 }
 INKSIGHT_FIELDS = ("application", "sourceDataset", "inferenceMode", "exampleId", "textField")
 _XML_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
+MAX_GROUP_DEPTH = 100  # traceGroups nested deeper are refused (OUR CHOICE; real files nest 2-3)
 _ENC_RE = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
 
@@ -115,11 +121,13 @@ def _annotations(el) -> dict[str, str]:
     return out
 
 
-def _channels(root, name: str) -> tuple[list[str], float]:
-    """Channel names of the first traceFormat (default X, Y) and the T unit scale to seconds."""
+def _channels(root, name: str) -> tuple[list[str], int, float]:
+    """Regular channel names of the first traceFormat (default X, Y), the number of its
+    intermittent channels, and the T unit scale to seconds."""
     for el in root.iter():
         if _local(el.tag) == "traceFormat":
-            chans = [c for c in el.iter() if _local(c.tag) == "channel"]
+            chans = _children(el, "channel")
+            inter = [c for ic in _children(el, "intermittentChannels") for c in _children(ic, "channel")]
             names = [(c.get("name") or "").upper() for c in chans]
             if "X" not in names or "Y" not in names:
                 raise InkmlError(f"{name}: traceFormat has channels {names}, needs X and Y")
@@ -127,12 +135,16 @@ def _channels(root, name: str) -> tuple[list[str], float]:
             for c in chans:
                 if (c.get("name") or "").upper() == "T":
                     scale = {"ms": 1e-3, "us": 1e-6, "s": 1.0}.get((c.get("units") or "s").lower(), 1.0)
-            return names, scale
-    return ["X", "Y"], 1.0
+            return names, len(inter), scale
+    return ["X", "Y"], 0, 1.0
 
 
-def _parse_trace(text: str, nch: int, name: str, k: int) -> tuple[np.ndarray, bool]:
-    """Trace text -> (values (N, nch), inksight_form)."""
+def _parse_trace(text: str, names: list[str], n_inter: int, name: str, k: int) -> tuple[np.ndarray, bool]:
+    """Trace text -> (values (N, len(names)), inksight_form).
+
+    Every point must carry exactly one value per regular channel of the traceFormat (plus at
+    most ``n_inter`` intermittent values, which are dropped); values are never re-chunked."""
+    nch = len(names)
     text = (text or "").strip().rstrip(",").strip()
     if not text:
         return np.zeros((0, nch)), False
@@ -141,24 +153,25 @@ def _parse_trace(text: str, nch: int, name: str, k: int) -> tuple[np.ndarray, bo
                          "which this reader does not support")
     tokens = text.split()
     inksight = all("," in t and not t.startswith(",") and not t.endswith(",") for t in tokens)
-    n_points = len(tokens) if inksight else text.count(",") + 1
-    vals = text.replace(",", " ").split()
+    rows = [t.split(",") for t in tokens] if inksight else [p.split() for p in text.split(",")]
+    counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    bad = np.nonzero((counts < nch) | (counts > nch + n_inter))[0]
+    if len(bad):
+        j = int(bad[0])
+        raise InkmlError(f"{name}: trace {k}: values do not split into points of the traceFormat's "
+                         f"{nch} channels ({' '.join(names)}): point {j} has {counts[j]}")
+    vals = [v for r in rows for v in r[:nch]] if n_inter else [v for r in rows for v in r]
+    odd = not text.isascii() or "_" in text  # float() would read Unicode digits and 1_000
     try:
-        arr = np.array(vals, dtype=np.float64)
+        if odd:
+            raise ValueError
+        arr = np.array(vals, dtype=np.float64).reshape(len(rows), nch)
     except ValueError:
-        bad = next(v for v in vals if not _is_float(v))
-        raise InkmlError(f"{name}: trace {k}: cannot read {bad[:20]!r} as a number") from None
-    if len(vals) % n_points:
-        raise InkmlError(f"{name}: trace {k}: {len(vals)} values do not split into "
-                         f"{n_points} points")
-    per = len(vals) // n_points
-    if per < 2:
-        raise InkmlError(f"{name}: trace {k}: points need at least x and y")
+        bad_v = next((v for v in vals if not _is_float(v) or not v.isascii() or "_" in v),
+                     "".join(c for c in text if not c.isascii()))
+        raise InkmlError(f"{name}: trace {k}: cannot read {bad_v[:20]!r} as a number") from None
     if not np.isfinite(arr).all():
         raise InkmlError(f"{name}: trace {k} has NaN or infinite values")
-    arr = arr.reshape(n_points, per)
-    if not inksight and per != nch and per < 2:
-        raise InkmlError(f"{name}: trace {k}: {per} values per point, traceFormat has {nch}")
     return arr, inksight
 
 
@@ -175,6 +188,14 @@ def _decode(data: bytes, name: str) -> bytes:
     declared = m.group(1).decode().lower() if m else None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         declared = "utf-16"
+    if declared is not None:
+        try:
+            known = getattr(codecs.lookup(declared), "_is_text_encoding", True)  # rot13, hex: False
+        except LookupError:
+            known = False
+        if not known:
+            raise InkmlError(f"{name}: unknown text encoding {declared!r} in the XML declaration; "
+                             "re-encode the file as UTF-8")
     if declared in (None, "utf-8", "utf8"):
         try:
             data.decode("utf-8")
@@ -197,9 +218,12 @@ def parse_inkml(data: str | bytes, name: str = "<string>") -> InkmlDocument:
         raise InkmlError(f"{name}: forbidden XML construct ({type(e).__name__})") from None
     except ET.ParseError as e:
         raise InkmlError(f"{name}: not well-formed XML ({e})") from None
+    except (LookupError, ValueError, UnicodeError) as e:  # e.g. a multi-byte legacy encoding
+        raise InkmlError(f"{name}: cannot decode the file in its declared encoding ({e}); "
+                         "re-encode it as UTF-8") from None
     if _local(root.tag) != "ink":
         raise InkmlError(f"{name}: root element is <{_local(root.tag)}>, not <ink>")
-    names, t_scale = _channels(root, name)
+    names, n_inter, t_scale = _channels(root, name)
     ix, iy = names.index("X"), names.index("Y")
     it = names.index("T") if "T" in names else None
 
@@ -210,16 +234,11 @@ def parse_inkml(data: str | bytes, name: str = "<string>") -> InkmlDocument:
 
     def read_trace(el) -> int:
         k = len(strokes)
-        arr, inksight = _parse_trace(el.text, len(names), name, k)
+        arr, inksight = _parse_trace(el.text, names, n_inter, name, k)
         if len(arr):
             forms.add(inksight)
-        if inksight or arr.shape[1] < len(names):
-            # InkSight form: x, y[, t] in that order
-            x, y = arr[:, 0], arr[:, 1]
-            t = arr[:, 2] if arr.shape[1] > 2 else None
-        else:
-            x, y = arr[:, ix], arr[:, iy]
-            t = None if it is None else arr[:, it] * t_scale
+        x, y = arr[:, ix], arr[:, iy]
+        t = None if it is None else arr[:, it] * t_scale
         strokes.append(Stroke(x, y, t))
         tid = el.get(XML_ID) or el.get("id")
         ids.append(tid)
@@ -227,14 +246,16 @@ def parse_inkml(data: str | bytes, name: str = "<string>") -> InkmlDocument:
             index_of[tid] = k
         return k
 
-    def read_group(el) -> TraceGroup:
+    def read_group(el, depth: int = 1) -> TraceGroup:
+        if depth > MAX_GROUP_DEPTH:
+            raise InkmlError(f"{name}: traceGroups nested deeper than {MAX_GROUP_DEPTH} levels")
         g = TraceGroup(_annotations(el), id=el.get(XML_ID) or el.get("id"))
         for c in el:
             tag = _local(c.tag)
             if tag == "trace":
                 g.traces.append(read_trace(c))
             elif tag == "traceGroup":
-                g.groups.append(read_group(c))
+                g.groups.append(read_group(c, depth + 1))
             elif tag == "traceView":
                 ref = (c.get("traceDataRef") or "").lstrip("#")
                 pending.append((g, ref))
@@ -257,13 +278,6 @@ def parse_inkml(data: str | bytes, name: str = "<string>") -> InkmlDocument:
             raise InkmlError(f"{name}: traceView refers to unknown trace {ref!r}")
         g.traces.append(index_of[ref])
 
-    has_t = {s.has_time for s in strokes if len(s)}
-    if len(has_t) > 1:
-        raise InkmlError(f"{name}: some traces have time values and some do not")
-    if has_t == {False}:
-        strokes = [s.without_time() for s in strokes]
-    elif has_t == {True}:
-        strokes = [s if s.has_time else Stroke(s.x, s.y, np.zeros(0)) for s in strokes]
     annotations = _annotations(root)
     if True in forms:
         variant = "inksight"

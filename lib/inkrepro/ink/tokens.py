@@ -2,10 +2,17 @@
 
 x -> id x (0..224), y -> 225 + y (225..449), start of stroke -> 450; 451 ink tokens in all,
 written ``<ink_token_N>``. Decoding follows the authors' released parser.
+
+Ids must be integers: an id that is not (NaN, inf, ``1.7``, a string of non-ASCII digits such as
+``"\u0663"``, a number of thousands of digits) is an :class:`InkError`, never truncated or
+read as a digit. In text, ``<ink_token_N>`` with ASCII digits ``N`` is a token; a token whose
+digits are not ASCII (the released ``\\d`` would read them) is an InkError; anything else
+(``<ink_token_1.7>``, ``<ink_token_-1>``) is not a token and is ignored, as in the release.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -18,7 +25,7 @@ FRAME_MAX = 224  # largest coordinate of the 224x224 model frame (225 values: 0.
 Y_OFFSET = 225
 START_STROKE = 450
 NUM_INK_TOKENS = 451
-TOKEN_RE = re.compile(r"<ink_token_(\d+)>")
+TOKEN_RE = re.compile(r"<ink_token_(\d+)>")  # the released pattern (\d also matches non-ASCII digits)
 
 
 def token_str(i: int) -> str:
@@ -60,11 +67,39 @@ def encode(ink: Ink) -> list[int]:
     return out.tolist()
 
 
+def token_id(digits: str) -> int:
+    """The id of ``<ink_token_{digits}>``: ASCII digits only, never converted when longer than
+    any id can be (so thousands of digits cost nothing and raise the range error)."""
+    if not (digits.isascii() and digits.isdigit()):
+        raise InkError(f"ink token id {digits[:20]!r} is not written in ASCII digits 0-9")
+    core = digits.lstrip("0") or "0"
+    if len(core) > len(str(NUM_INK_TOKENS)):
+        raise InkError(f"ink token id of {len(digits)} digits ({digits[:8]}...) outside 0..{NUM_INK_TOKENS - 1}")
+    return int(core)
+
+
+def _show(i: int) -> str:
+    return str(i) if abs(i) < 10**12 else f"{'-' if i < 0 else ''}<a {i.bit_length()}-bit integer>"
+
+
+def _as_id(v) -> int:
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, str):
+        return token_id(v)
+    if isinstance(v, float | np.floating) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    raise InkError(f"ink token id {str(v)[:20]!r} is not an integer")
+
+
 def _check_ids(ids: Sequence[int]) -> list[int]:
-    out = [int(i) for i in ids]
+    if isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.ndim == 1:
+        out = ids.tolist()
+    else:
+        out = [_as_id(i) for i in ids]
     bad = [i for i in out if i < 0 or i >= NUM_INK_TOKENS]
     if bad:
-        raise InkError(f"ink token id {bad[0]} outside 0..{NUM_INK_TOKENS - 1}")
+        raise InkError(f"ink token id {_show(bad[0])} outside 0..{NUM_INK_TOKENS - 1}")
     return out
 
 
@@ -105,7 +140,7 @@ def to_text(ids: Sequence[int]) -> str:
 
 def from_text(text: str) -> list[int]:
     """Every ``<ink_token_N>`` in ``text`` in order; everything else is ignored."""
-    return _check_ids(int(m) for m in TOKEN_RE.findall(text))
+    return _check_ids([token_id(m) for m in TOKEN_RE.findall(text)])
 
 
 def decode_text(text: str) -> Ink:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from inkrepro import names
+from inkrepro.data import images
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
 from inkrepro.ink import inkml
@@ -53,8 +55,10 @@ class SourceInfo:
 class ReadContext:
     """Counts bad records (skip) and filtered records (drop); strict turns a skip into a raise."""
 
-    def __init__(self, source: SourceInfo, root: Path, strict: bool):
+    def __init__(self, source: SourceInfo, root: Path, strict: bool,
+                 max_image_pixels: int | None = images.DEFAULT_MAX_PIXELS):
         self.source, self.root, self.strict = source, root, strict
+        self.max_image_pixels = max_image_pixels
         self.skipped: Counter[str] = Counter()
         self.filtered: Counter[str] = Counter()
         self.examples: Counter[str] = Counter()  # yielded per split
@@ -84,6 +88,18 @@ class ReadContext:
         except BadRecord as e:
             self.bad(e)
         return None
+
+    def load_image(self, path: Path, where: str) -> np.ndarray:
+        """:func:`load_image` with this read's pixel limit (a BadRecord when it fails)."""
+        return load_image(path, where, self.max_image_pixels)
+
+    def path_in(self, base: Path, name: str, where: str, within: Path | None = None) -> Path:
+        """``base / name`` for a name read from a file; a name that would leave ``within``
+        (default: the dataset root) is a BadRecord ("unsafe path")."""
+        p = names.contained_path(base, name, self.root if within is None else within)
+        if p is None:
+            raise BadRecord("unsafe path", where, repr(str(name)[:120]))
+        return p
 
     def shared(self, load: Callable[..., Any], *args) -> Shared:
         """A resource several records need (a page image, a form's transcription), loaded once
@@ -128,9 +144,10 @@ class Records(Iterator[Example]):
     """An iterator of Examples that also reports what it skipped."""
 
     def __init__(self, source: SourceInfo, root: Path | str, gen: Callable[[ReadContext], Iterable[Example]],
-                 strict: bool = False, split: str | None = None):
+                 strict: bool = False, split: str | None = None,
+                 max_image_pixels: int | None = images.DEFAULT_MAX_PIXELS):
         self.source, self.root, self.split = source, Path(root), split
-        self.ctx = ReadContext(source, self.root, strict)
+        self.ctx = ReadContext(source, self.root, strict, max_image_pixels)
         # a body may validate its options before returning its generator: that happens here
         self._it: Iterator[Example] = iter(gen(self.ctx))
 
@@ -169,7 +186,9 @@ class Records(Iterator[Example]):
 
 
 def make_reader(source: SourceInfo, body: Callable[..., Iterable[Example]], check: Callable[[Path], None]):
-    """Build a module-level ``read(root, split=None, strict=False, **options)`` function."""
+    """Build a module-level ``read(root, split=None, strict=False, max_image_pixels=..., **options)``
+    function. ``max_image_pixels`` (every reader): images with more pixels are skipped and
+    counted as "image too large" before they are decoded."""
 
     import inspect
 
@@ -177,21 +196,26 @@ def make_reader(source: SourceInfo, body: Callable[..., Iterable[Example]], chec
               if p.kind == inspect.Parameter.KEYWORD_ONLY]
     known = {p.name for p in params}
 
-    def read(root: Path | str, split: str | None = None, strict: bool = False, **options) -> Records:
+    def read(root: Path | str, split: str | None = None, strict: bool = False,
+             max_image_pixels: int | None = images.DEFAULT_MAX_PIXELS, **options) -> Records:
         unknown = sorted(set(options) - known)
         if unknown:
             raise UserError(f"{source.name}: unknown reader option(s) {', '.join(unknown)}; "
-                            f"options: {', '.join(sorted(known)) or 'none'}")
+                            f"options: {', '.join(sorted(known | {'max_image_pixels'}))}")
+        if max_image_pixels is not None and (isinstance(max_image_pixels, bool)
+                                             or not isinstance(max_image_pixels, int) or max_image_pixels < 1):
+            raise UserError(f"{source.name}: max_image_pixels must be a positive integer (or null for "
+                            f"Pillow's own limit), got {max_image_pixels!r}")
         root = Path(root).expanduser()
         if not root.is_dir():
             raise UserError(f"{source.name}: dataset folder {root} does not exist. Expected layout:\n"
                             f"{source.layout}\nGet it from {source.url}")
         check(root)
         return Records(source, root, lambda ctx: body(root, ctx, split=split, **options),
-                       strict=strict, split=split)
+                       strict=strict, split=split, max_image_pixels=max_image_pixels)
 
     read.__doc__ = f"Read {source.title} from ROOT.\n\nLayout:\n{source.layout}"
-    read.options = {p.name: p.default for p in params}
+    read.options = {p.name: p.default for p in params} | {"max_image_pixels": images.DEFAULT_MAX_PIXELS}
     return read
 
 
@@ -277,28 +301,13 @@ def parse_split_option(values: Iterable[str] | None) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- loading helpers
 
 
-def load_image(path: Path, where: str) -> np.ndarray:
-    """HxWx3 uint8 RGB; missing or truncated/corrupt files become BadRecords."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise BadRecord("missing image", where, str(path.name))
+def load_image(path: Path, where: str, max_pixels: int | None = images.DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """HxWx3 uint8 RGB (:func:`inkrepro.data.images.load_image`); a missing, unreadable or too
+    large image is a BadRecord under the image error's reason."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
-        raise BadRecord("unreadable image", where, f"{path.name}: {e}") from None
-
-
-def image_size(path: Path) -> tuple[int, int] | None:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except Exception:  # noqa: BLE001 - only a hint for frame conversion
-        return None
+        return images.load_image(path, max_pixels=max_pixels)
+    except images.ImageError as e:
+        raise BadRecord(e.reason, where, f"{Path(path).name}: {e.detail}" if e.detail else Path(path).name) from None
 
 
 def decode_text(raw: bytes, where: str, encodings: Iterable[str] = ("utf-8",)) -> str:
@@ -421,7 +430,6 @@ def letterbox_params(w: int, h: int, size: int = 224) -> tuple[float, int, int]:
 
 # numpy's array reconstructors: all that an object array of plain arrays needs.
 _NUMPY_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy", "ndarray"), ("numpy", "dtype"),
 }
@@ -451,9 +459,21 @@ def _empty_bytes(*args):
     return b""
 
 
-# Protocol-2 helpers numpy pickles name, mapped to the guarded stand-ins above.
+def _np_reconstruct(subtype, shape, dtype):
+    """Stand-in for numpy's ``_reconstruct`` as ``ndarray.__reduce__`` uses it: always an empty
+    ``(0,)`` array that ``__setstate__`` then fills from bytes in the file. Any other shape (an
+    allocation the file does not pay for) or subtype is refused."""
+    if subtype is not np.ndarray or tuple(shape) != (0,):
+        raise RefusedPickle(f"refused numpy _reconstruct({getattr(subtype, '__name__', subtype)}, "
+                            f"{str(shape)[:40]}): only ndarray of shape (0,) is admitted (restricted unpickler)")
+    return np.ndarray(shape=(0,), dtype=dtype)
+
+
+# Helpers numpy pickles name (also protocol 2), mapped to the guarded stand-ins above.
 _PROTOCOL2_GLOBALS = {("_codecs", "encode"): _codecs_encode, ("__builtin__", "bytes"): _empty_bytes,
-                      ("builtins", "bytes"): _empty_bytes}
+                      ("builtins", "bytes"): _empty_bytes,
+                      ("numpy.core.multiarray", "_reconstruct"): _np_reconstruct,
+                      ("numpy._core.multiarray", "_reconstruct"): _np_reconstruct}
 
 
 class RefusedPickle(UserError):
@@ -481,7 +501,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return np.dtype
         raise RefusedPickle(
             f"{self.what}: refused to load {module}.{name}: this file may only contain "
-            f"{', '.join(sorted(n for _, n in self.allowed)) or 'plain numpy arrays'} "
+            f"{', '.join(sorted({n for _, n in self.allowed})) or 'plain numpy arrays'} "
             f"(restricted unpickler). Do not load it with allow_pickle=True.")
 
     def load(self):

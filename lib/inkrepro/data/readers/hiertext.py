@@ -166,7 +166,7 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, flt: HierTex
                     keep.append((k, w))
             if not keep:
                 continue
-            page = ctx.shared(_base.load_image, root / s / f"{image_id}.jpg")
+            page = ctx.shared(_page, ctx, root / s, f"{image_id}.jpg")
             for k, w in keep:
                 wid = f"{image_id}_{k}"
                 img = page.get(f"{rel} [{wid}]")  # a missing image counts each of its words once
@@ -175,6 +175,10 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, flt: HierTex
                 ex = ctx.guard(_example, img, w, wid, s, flt, f"{rel} [{wid}]")
                 if ex is not None:
                     yield ex
+
+
+def _page(ctx: _base.ReadContext, base: Path, name: str, where: str) -> np.ndarray:
+    return ctx.load_image(ctx.path_in(base, name, where), where)
 
 
 def _filtered(w: dict, f: HierTextFilter) -> str:

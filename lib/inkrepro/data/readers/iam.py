@@ -112,8 +112,8 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, splits: _bas
             continue
         parts = wid.split("-")
         form = f"{parts[0]}-{parts[1]}"
-        path = root / "words" / parts[0] / form / f"{wid}.png"
-        img = ctx.guard(_base.load_image, path, f"{where} [{wid}]")
+        path = ctx.guard(ctx.path_in, root / "words", f"{parts[0]}/{form}/{wid}.png", f"{where} [{wid}]")
+        img = None if path is None else ctx.guard(ctx.load_image, path, f"{where} [{wid}]")
         if img is None:
             continue
         yield Example(id=wid, source=SOURCE.name, split=s, kind="ocr", text=text, image=img,

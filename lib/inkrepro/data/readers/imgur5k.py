@@ -83,16 +83,20 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
     return _records(root, ctx, split, sign)
 
 
-def _image_path(root: Path, img_id: str, info) -> Path:
+def _image_path(ctx: _base.ReadContext, root: Path, img_id: str, info, where: str) -> Path:
+    """The index's ``image_path`` when that file exists, else ``images/<id>.jpg``; names that
+    leave the dataset root are refused."""
     rel = info.get("image_path") if isinstance(info, dict) else None
-    if rel and (root / rel).is_file():
-        return root / rel
-    return root / "images" / f"{img_id}.jpg"
+    if rel and isinstance(rel, str):
+        p = ctx.path_in(root, rel, where)
+        if p.is_file():
+            return p
+    return ctx.path_in(root / "images", f"{img_id}.jpg", where)
 
 
-def _page(img_path: Path, where: str) -> Image.Image:
+def _page(ctx: _base.ReadContext, root: Path, img_id: str, info, where: str) -> Image.Image:
     """The page as a PIL image (cropped many times)."""
-    return Image.fromarray(_base.load_image(img_path, where))
+    return Image.fromarray(ctx.load_image(_image_path(ctx, root, img_id, info, where), where))
 
 
 def _records(root: Path, ctx: _base.ReadContext, split: str | None, sign: float) -> Iterator[Example]:
@@ -109,8 +113,7 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, sign: float)
             ctx.bad(BadRecord("malformed annotation file", f"dataset_info/{fname}", str(e)[:200]))
             continue
         for img_id in sorted(ann_map):
-            img_path = _image_path(root, img_id, index.get(img_id))
-            page = ctx.shared(_page, img_path)
+            page = ctx.shared(_page, ctx, root, img_id, index.get(img_id))
             for aid in ann_map[img_id]:
                 where = f"dataset_info/{fname} [{aid}]"
                 if aid not in anns:

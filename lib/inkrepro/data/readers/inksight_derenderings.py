@@ -18,7 +18,11 @@ Source name ``inksight-derenderings``. Format facts (google-research/inksight: `
   "Derender with Text" / "Recognize and Derender" accepted). A recognised label that disagrees
   with its folder, or an unknown one, is a bad record.
 - Ids: a trailing ``.png`` is removed as a suffix (``removesuffix``; ``visualize_dataset.py``
-  uses ``strip(".png")``, which would also eat trailing p/n/g letters).
+  uses ``strip(".png")``, which would also eat trailing p/n/g letters). An id (``exampleId`` or
+  pickle key) that is not a plain file name (absolute, with ``/``, ``..``) is a bad record
+  ("unsafe path"): names from files never reach outside ``<Dataset>/images_sample``.
+- Images are decoded lazily, one per example (nothing is cached across examples: a word crop is
+  decoded again for each model and mode that needs it), through :mod:`inkrepro.data.images`.
 
 Examples are ``kind="derendered"``, one per (model, mode, example), id
 ``<model>_<Dataset>/<mode>/<exampleId>``; ``meta`` holds model, mode, dataset, example_id and
@@ -210,18 +214,19 @@ def _to_image_frame(strokes: list[np.ndarray], img: np.ndarray | None) -> tuple[
     return [tf.inverse_xy(s) for s in strokes], "image"
 
 
-def _image(root: Path, dataset: str, eid: str, images: dict, ctx) -> _base.Shared | None:
-    """The example's image, loaded once for all the models and modes that need it; None when the
-    release has no image for it (the ink then stays in the model frame)."""
-    key = (dataset, eid)
-    if key not in images:
-        p = images_dir(root, dataset) / f"{eid}.png"
-        images[key] = ctx.shared(_base.load_image, p) if p.exists() else None
-    return images[key]
+def _image(root: Path, dataset: str, eid: str, where: str, ctx: _base.ReadContext) -> np.ndarray | None:
+    """The example's image, decoded now (and kept by nobody but the example); None when the
+    release has no image for it (the ink then stays in the model frame). An unsafe id or an
+    unreadable or too large image is a BadRecord."""
+    d = images_dir(root, dataset)
+    if "/" in eid or "\\" in eid:
+        raise BadRecord("unsafe path", where, f"example id {eid[:120]!r} is not a file name")
+    p = ctx.path_in(d, f"{eid}.png", where, within=d)
+    return ctx.load_image(p, where) if p.exists() else None
 
 
 def _example_from_inkml(path: Path, model: str, dataset: str, mode: str, root: Path,
-                        images: dict, where: str, ctx) -> Example | None:
+                        where: str, ctx) -> Example | None:
     doc = _base.parse_inkml(path.read_bytes(), where)
     ann = doc.annotations
     label = ann.get("inferenceMode", "").strip()
@@ -231,10 +236,7 @@ def _example_from_inkml(path: Path, model: str, dataset: str, mode: str, root: P
     if src and canonical_dataset(src) != dataset:
         raise BadRecord("sourceDataset disagrees with folder", where, f"{src!r} in {dataset}")
     eid = strip_png(ann.get("exampleId", "").strip() or path.stem)
-    image = _image(root, dataset, eid, images, ctx)
-    img = None if image is None else image.get(where)
-    if image is not None and img is None:
-        return None  # unreadable image: counted by image.get
+    img = _image(root, dataset, eid, where, ctx)
     strokes, frame = _to_image_frame([s.xy for s in doc.ink.strokes if len(s)], img)
     ink = _base.ink_from_points(strokes, where) if strokes else Ink()
     text_field = ann.get("textField", "")
@@ -252,7 +254,6 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
           ink_modules: tuple[str, ...] = INK_MODULES) -> Iterator[Example]:
     if split not in (None, "test"):
         return
-    images: dict = {}
     for model, dataset, folder in model_folders(root):
         if (models and model not in models) or (datasets and dataset not in datasets):
             continue
@@ -265,30 +266,30 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
                 continue
             for path in sorted(d.glob("*.inkml")):
                 where = f"{folder.name}/{mode}/{path.name}"
-                ex = ctx.guard(_example_from_inkml, path, model, dataset, mode, root, images, where, ctx)
+                ex = ctx.guard(_example_from_inkml, path, model, dataset, mode, root, where, ctx)
                 if ex is not None:
                     yield ex
     hp = root / HUMAN_FILE
     if human and hp.is_file() and (not datasets or "HierText" in datasets):
         tracings = load_human_tracings(hp, ink_modules)
-        for key in sorted(tracings, key=str):
-            eid = strip_png(str(key))
-            where = f"{HUMAN_FILE} [{eid}]"
-            strokes = ctx.guard(release_ink_to_strokes, tracings[key], where)
-            if strokes is None:
-                continue
-            image = _image(root, "HierText", eid, images, ctx)
-            img = None if image is None else image.get(where)
-            if image is not None and img is None:
-                continue
-            strokes, frame = _to_image_frame(strokes, img)
-            ink = ctx.guard(_base.ink_from_points, strokes, where)
-            if ink is None:
-                continue
-            yield Example(id=f"human_HierText/human/{eid}", source=SOURCE.name, split="test",
-                          kind="derendered", ink=ink, image=img,
-                          meta={"model": "human", "mode": "human", "dataset": "HierText",
-                                "example_id": eid, "frame": frame})
+        for i, key in enumerate(k for k in tracings if not isinstance(k, str)):
+            ctx.bad(BadRecord("malformed tracing id", f"{HUMAN_FILE} [#{i}]", type(key).__name__))
+        for key in sorted(k for k in tracings if isinstance(k, str)):
+            eid = strip_png(key)
+            ex = ctx.guard(_human_example, root, eid, tracings[key], f"{HUMAN_FILE} [{eid[:120]}]", ctx)
+            if ex is not None:
+                yield ex
+
+
+def _human_example(root: Path, eid: str, obj, where: str, ctx: _base.ReadContext) -> Example:
+    strokes = release_ink_to_strokes(obj, where)
+    img = _image(root, "HierText", eid, where, ctx)
+    strokes, frame = _to_image_frame(strokes, img)
+    ink = _base.ink_from_points(strokes, where)
+    return Example(id=f"human_HierText/human/{eid}", source=SOURCE.name, split="test",
+                   kind="derendered", ink=ink, image=img,
+                   meta={"model": "human", "mode": "human", "dataset": "HierText",
+                         "example_id": eid, "frame": frame})
 
 
 def inventory(root: Path) -> dict:

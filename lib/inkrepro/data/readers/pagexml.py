@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inkrepro import names
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, UserError
@@ -82,11 +83,18 @@ def _text(elem) -> str | None:
     return None
 
 
-def _image_path(xml: Path, root: Path, name: str) -> Path:
-    for d in (xml.parent, xml.parent.parent, root, root / "images"):
-        if (d / name).is_file():
-            return d / name
-    return xml.parent.parent / name
+def _image_path(xml: Path, root: Path, name: str, where: str) -> Path:
+    """The page image ``imageFilename`` names, looked up beside the XML and under the root; a
+    name that leaves the dataset root is refused."""
+    cands = [p for d in (xml.parent, xml.parent.parent, root, root / "images")
+             if (p := names.contained_path(d, name, root)) is not None]
+    if not cands:
+        raise BadRecord("unsafe path", where, repr(name[:120]))
+    return next((p for p in cands if p.is_file()), cands[0])
+
+
+def _page(ctx: _base.ReadContext, xml: Path, root: Path, name: str, where: str):
+    return ctx.load_image(_image_path(xml, root, name, where), where)
 
 
 def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
@@ -118,7 +126,7 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, level: str, 
                 items.append(line)
             else:
                 items.extend(words)
-        image = ctx.shared(_base.load_image, _image_path(xml, root, page.get("imageFilename")))
+        image = ctx.shared(_page, ctx, xml, root, page.get("imageFilename"))
         for el in items:
             rid = el.get("id") or f"{xml.stem}_{len(items)}"
             where = f"{rel} [{rid}]"

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from inkrepro import names
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord
@@ -72,12 +73,18 @@ def _check(root: Path) -> None:
         raise _base.layout_error(SOURCE, root, "a ground-truth file " + ", ".join(gt for gt, _ in RELEASE.values()))
 
 
-def _image(root: Path, gt: Path, split: str, name: str) -> Path:
+def _image(root: Path, gt: Path, split: str, name: str, where: str) -> Path:
+    """The image a ground-truth line names, looked up where the release puts it; a name that
+    leaves the dataset root (or, for a ground-truth file outside it, that file's folder) is
+    refused."""
     folder = RELEASE[split][1] if split in RELEASE else ""
-    for cand in (root / folder / name, root / name, gt.parent / name):
-        if cand.is_file():
-            return cand
-    return root / folder / name  # missing: reported with the path the release implies
+    gt_within = root if gt.is_relative_to(root) else gt.parent
+    cands = [p for base, within in ((root / folder, root), (root, root), (gt.parent, gt_within))
+             if (p := names.contained_path(base, name, within)) is not None]
+    if not cands:
+        raise BadRecord("unsafe path", where, repr(name[:120]))
+    # missing: reported with the path the release implies
+    return next((c for c in cands if c.is_file()), cands[0])
 
 
 def _parse(line: str, where: str) -> tuple[str, str]:
@@ -105,8 +112,8 @@ def _read(root: Path, ctx: _base.ReadContext, split: str | None = None, *,
             if parsed is None:
                 continue
             img_rel, word = parsed
-            path = _image(root, gt, s, img_rel)
-            img = ctx.guard(_base.load_image, path, f"{where} [{img_rel}]")
+            path = ctx.guard(_image, root, gt, s, img_rel, f"{where} [{img_rel}]")
+            img = None if path is None else ctx.guard(ctx.load_image, path, f"{where} [{img_rel}]")
             if img is None:
                 continue
             rid = f"{s}/" + str(Path(img_rel).with_suffix("")).replace("\\", "/")
