@@ -45,6 +45,12 @@ class TrainConfig:
     # values of a target coordinate's axis; 0 = the paper's one-hot cross-entropy. Reported
     # losses stay the one-hot cross-entropy, comparable across settings.
     coord_label_sigma: float = 0.0
+    # OUR CHOICE option against exposure bias: the decoder's *input* coordinates (the teacher-
+    # forced history, never the targets) are shifted by Gaussian noise of this std (224-frame
+    # px) with probability ``input_noise_p`` each, so the model learns to re-anchor its next
+    # point on the image instead of extrapolating a history that, when it decodes, is its own.
+    input_coord_noise: float = 0.0
+    input_noise_p: float = 0.5
     clipping_threshold: float = 1.0
     log_every: int = 50
     eval_every: int = 1000           # validation loss every N steps (0 = only at the end)

@@ -87,6 +87,24 @@ def coordinate_soft_ce(logp_BxTxV, tgt_BxT, ink_offset: int, sigma: float):
     return jnp.where(is_x | is_y, soft_BxT, hard_BxT), hard_BxT
 
 
+def perturb_input_coordinates(tokens_BxT, key, ink_offset: int, std: float, p: float):
+    """Decoder inputs with each coordinate id moved by round(N(0, std)) px along its own axis
+    (clipped to 0..224) with probability ``p``; other ids unchanged."""
+    import jax
+    import jax.numpy as jnp
+
+    from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
+
+    k = tokens_BxT - ink_offset
+    is_coord = (k >= 0) & (k <= Y_OFFSET + FRAME_MAX)
+    base = jnp.where(k >= Y_OFFSET, Y_OFFSET, 0)
+    k_shift, k_on = jax.random.split(key)
+    shift = jnp.round(std * jax.random.normal(k_shift, tokens_BxT.shape)).astype(tokens_BxT.dtype)
+    on = jax.random.bernoulli(k_on, p, tokens_BxT.shape) & is_coord
+    moved = ink_offset + base + jnp.clip(k - base + shift, 0, FRAME_MAX)
+    return jnp.where(on, moved, tokens_BxT)
+
+
 def loss_and_metrics(logits_BxTxV, batch, num_tasks: int, ink_offset: int = -1,
                      coord_sigma: float = 0.0):
     """Masked softmax cross-entropy (mean over weighted target tokens) and per-task sums.
@@ -287,9 +305,14 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     def train_step(state, batch):
         key = jax.random.fold_in(jax.random.wrap_key_data(state["rng"]), state["step"])
 
+        dec_in = batch["decoder_inputs"]
+        if tc.input_coord_noise > 0:
+            dec_in = perturb_input_coordinates(dec_in, jax.random.fold_in(key, 1_000_003), vocab.ink_offset,
+                                               tc.input_coord_noise, tc.input_noise_p)
+
         def loss_fn(p):
             m = nnx.merge(graphdef, p, rest)
-            logits = m(batch["image"], batch["encoder_tokens"], batch["decoder_inputs"],
+            logits = m(batch["image"], batch["encoder_tokens"], dec_in,
                        deterministic=not dropout_on, dropout_key=key)
             return loss_and_metrics(logits, batch, num_tasks, vocab.ink_offset, tc.coord_label_sigma)
 
