@@ -58,3 +58,47 @@ def test_grammar_checker():
     with pytest.raises(ValueError, match="vocab"):
         decode.generate(None, np.zeros((1, 16, 16, 3), np.uint8), np.zeros((1, 4), np.int32), max_len=4,
                         constrained=True)
+
+
+@pytest.fixture(scope="module")
+def glimpse_model():
+    import dataclasses
+
+    from inkrepro.model import derenderer
+    from model_fixtures import IMG, V, micro_config
+
+    return derenderer.build(dataclasses.replace(micro_config(), glimpse=5), image_size=IMG,
+                            vocab_size=V, seed=1)
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+def test_pen_glimpse_cached_equals_full(glimpse_model, micro_batch, method):
+    b, voc = micro_batch, fake_vocab()
+    kw = dict(max_len=L, method=method, constrained=True, vocab=voc, beam_size=3, allow_text=False)
+    cached = np.asarray(decode.generate(glimpse_model, b["image"], b["encoder_tokens"], **kw))
+    full = np.asarray(decode.generate(glimpse_model, b["image"], b["encoder_tokens"], use_cache=False, **kw))
+    np.testing.assert_array_equal(cached, full)
+
+
+def test_pen_positions_match_the_step_by_step_pen(glimpse_model):
+    import jax.numpy as jnp
+
+    from inkrepro.model.derenderer import glimpse_crops, pen_positions
+
+    o, s = V_TEXT, V_TEXT + ink_tokens.START_STROKE
+    x = lambda v: o + v
+    y = lambda v: o + ink_tokens.Y_OFFSET + v
+    toks = np.array([[0, 5, s, x(10), y(20), x(30), y(40), s, x(50), 7, y(60), x(70), y(80)]], np.int32)
+    px, py, valid = (np.asarray(a)[0] for a in pen_positions(jnp.asarray(toks), o))
+    assert list(valid) == [False] * 4 + [True] * 9
+    assert (px[4], py[4]) == (10, 20) and (px[6], py[6]) == (30, 40)
+    assert (px[10], py[10]) == (30, 40)          # "50 7 60" is no point: x not right before y
+    assert (px[12], py[12]) == (70, 80)
+    pen = glimpse_model.init_pen(1)
+    for t in range(toks.shape[1]):
+        pen = glimpse_model.pen_update(pen, jnp.asarray(toks[:, t]))
+        assert (int(pen["x"][0]), int(pen["y"][0]), bool(pen["valid"][0])) == (px[t], py[t], valid[t])
+    img = np.zeros((1, 16, 16, 3), np.uint8)
+    img[0, 8, 4] = 255                            # one white pixel at (x=4, y=8)
+    c = np.asarray(glimpse_crops(jnp.asarray(img), jnp.asarray([[4 * 224 / 16]]), jnp.asarray([[8 * 224 / 16]]), 3))
+    assert c.shape == (1, 1, 3, 3, 3) and c[0, 0, 1, 1, 0] == 1.0 and (c[0, 0, 0] == -1).all()

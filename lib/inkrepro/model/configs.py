@@ -65,6 +65,12 @@ class ModelConfig:
     # the coordinate ids start from, so a decoder query made from the pen's last position can
     # find the patches around it by a dot product. 0 = off (the paper's PaLI-style input).
     patch_coord_scale: float = 0.0
+    # OUR CHOICE (not in the paper): a "pen glimpse". Each decoder input also embeds the
+    # ``glimpse`` x ``glimpse`` pixels of the input image around the pen's last point (read
+    # from the coordinate ids already written), so tracing the next point is a local,
+    # translation-invariant look at full resolution instead of a search over patch tokens.
+    # 0 = off (the paper's decoder).
+    glimpse: int = 0
     dtype: str = "float32"           # activation dtype ("bfloat16" on TPU); params stay float32
 
     def vit_variant(self, name: str) -> ModelConfig:

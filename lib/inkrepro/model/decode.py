@@ -80,24 +80,27 @@ def _mask(logits_BxV, state_B, allowed_SxV, t=None, min_len: int = 0):
     return logits_BxV
 
 
-def _logits_fn(model, enc, enc_mask, max_len: int, use_cache: bool, batch: int):
+def _logits_fn(model, enc, enc_mask, image, max_len: int, use_cache: bool, batch: int):
     """(init_state, step(state, tok_B, t) -> (logits_BxV, state), reorder(state, idx))"""
     if use_cache:
-        caches = model.init_cache(enc, max_len)
+        state = {"caches": model.init_cache(enc, max_len), "pen": model.init_pen(batch)}
 
         def step(c, tok_B, t):
-            return model.decode_step(tok_B, t, c, enc_mask)
+            pen = model.pen_update(c["pen"], tok_B)
+            logits, caches = model.decode_step(tok_B, t, c["caches"], enc_mask, image, pen)
+            return logits, {"caches": caches, "pen": pen}
 
         def reorder(c, idx):
-            return [{k: (v[idx] if k in ("k", "v") else v) for k, v in layer.items()} for layer in c]
+            caches = [{k: (v[idx] if k in ("k", "v") else v) for k, v in layer.items()} for layer in c["caches"]]
+            return {"caches": caches, "pen": jax.tree.map(lambda a: a[idx], c["pen"])}
 
-        return caches, step, reorder
+        return state, step, reorder
 
     buf = jnp.zeros((batch, max_len), jnp.int32)
 
     def step_full(b, tok_B, t):
         b = b.at[:, t].set(tok_B)
-        logits = model.decode(enc, enc_mask, b)
+        logits = model.decode(enc, enc_mask, b, image_BxSxSx3=image)
         return jax.lax.dynamic_index_in_dim(logits, t, axis=1, keepdims=False), b
 
     return buf, step_full, lambda b, idx: b[idx]
@@ -112,9 +115,9 @@ def _generate(graphdef, state, image, encoder_tokens, rng, temperature, length_p
     enc, enc_mask = model.encode(image, encoder_tokens)
     b = image.shape[0]
     if method == "beam":
-        return _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache,
+        return _beam(model, enc, enc_mask, image, cat_V, allowed_SxV, next_SxC, max_len, use_cache,
                      beam_size, length_penalty, min_len)
-    dstate, step, _ = _logits_fn(model, enc, enc_mask, max_len, use_cache, b)
+    dstate, step, _ = _logits_fn(model, enc, enc_mask, image, max_len, use_cache, b)
 
     def cond(c):
         return (c["t"] < max_len) & ~jnp.all(c["done"])
@@ -139,11 +142,13 @@ def _generate(graphdef, state, image, encoder_tokens, rng, temperature, length_p
     return jax.lax.while_loop(cond, body, init)["out"]
 
 
-def _beam(model, enc, enc_mask, cat_V, allowed_SxV, next_SxC, max_len, use_cache, k, alpha, min_len=0):
+def _beam(model, enc, enc_mask, image, cat_V, allowed_SxV, next_SxC, max_len, use_cache, k, alpha,
+          min_len=0):
     b = enc.shape[0]
     enc_k = jnp.repeat(enc, k, axis=0)
     mask_k = jnp.repeat(enc_mask, k, axis=0)
-    dstate, step, reorder = _logits_fn(model, enc_k, mask_k, max_len, use_cache, b * k)
+    image_k = jnp.repeat(image, k, axis=0)
+    dstate, step, reorder = _logits_fn(model, enc_k, mask_k, image_k, max_len, use_cache, b * k)
     v = model.vocab_size
     pad_only_V = jnp.full((v,), NEG).at[PAD_ID].set(0.0)
 
