@@ -11,6 +11,7 @@ record (filters never raise: they are choices, not errors).
 
 from __future__ import annotations
 
+import inspect
 import io
 import pickle
 import re
@@ -21,10 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as DET
 import numpy as np
+from defusedxml import DefusedXmlException
+from numpy.lib import format as npf
+from PIL import Image, UnidentifiedImageError
 
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
+from inkrepro.ink.core import Ink, Stroke
 
 UNASSIGNED = "unassigned"  # split of records no split list names (never used for training)
 
@@ -126,8 +132,6 @@ class Records(Iterator[Example]):
 
 def make_reader(source: SourceInfo, body: Callable[..., Iterable[Example]], check: Callable[[Path], None]):
     """Build a module-level ``read(root, split=None, strict=False, **options)`` function."""
-
-    import inspect
 
     params = [p for p in inspect.signature(body).parameters.values()
               if p.kind == inspect.Parameter.KEYWORD_ONLY]
@@ -235,8 +239,6 @@ def parse_split_option(values: Iterable[str] | None) -> dict[str, list[str]]:
 
 def load_image(path: Path, where: str) -> np.ndarray:
     """HxWx3 uint8 RGB; missing or truncated/corrupt files become BadRecords."""
-    from PIL import Image, UnidentifiedImageError
-
     if not path.is_file():
         raise BadRecord("missing image", where, str(path.name))
     try:
@@ -248,8 +250,6 @@ def load_image(path: Path, where: str) -> np.ndarray:
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             return im.size
@@ -280,9 +280,6 @@ def read_lines(path: Path, where_prefix: str, encodings: Iterable[str] = ("utf-8
 
 def parse_xml(data: bytes | str, where: str):
     """defusedxml parse; malformed or hostile XML is a BadRecord."""
-    import defusedxml.ElementTree as DET
-    from defusedxml import DefusedXmlException
-
     try:
         return DET.fromstring(data)
     except DefusedXmlException as e:
@@ -328,8 +325,6 @@ def crop_rotated(img, xc: float, yc: float, w: float, h: float, angle_deg: float
     """Upright w x h crop of a rotated box (OpenCV RotatedRect convention: the box's width axis is
     (cos a, sin a) in y-down image coordinates). ``img``: HxWx3 uint8 or an RGB PIL image (pass
     the PIL image when cropping many words from one page)."""
-    from PIL import Image
-
     src = img if isinstance(img, Image.Image) else Image.fromarray(img)
     W, H = max(1, int(round(w))), max(1, int(round(h)))
     if w < 1 or h < 1:
@@ -397,8 +392,6 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def load_npy(fileobj, allowed: Mapping[tuple[str, str], type] | None = None, what: str = "npy"):
     """np.load for one .npy stream; object arrays go through the restricted unpickler."""
-    from numpy.lib import format as npf
-
     version = npf.read_magic(fileobj)
     if version == (1, 0):
         shape, fortran, dtype = npf.read_array_header_1_0(fileobj)
@@ -430,8 +423,6 @@ def load_npz(path: Path, allowed: Mapping[tuple[str, str], type] | None = None) 
 
 def ink_from_points(strokes: Iterable[np.ndarray], where: str, min_points: int = 1):
     """Ink from (N, 2) or (N, 3: x, y, t) arrays; empty strokes dropped; invalid ink -> BadRecord."""
-    from inkrepro.ink.core import Ink, Stroke
-
     out = []
     try:
         for s in strokes:

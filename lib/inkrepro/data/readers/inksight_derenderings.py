@@ -35,6 +35,9 @@ import numpy as np
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, UserError
+from inkrepro.ink import inkml
+from inkrepro.ink.core import Ink
+from inkrepro.ink.geometry import letterbox_transform
 
 SOURCE = _base.SourceInfo(
     name="inksight-derenderings",
@@ -92,13 +95,10 @@ def _parse_inkml_local(data: bytes, where: str) -> tuple[list[np.ndarray], dict[
 
 
 def parse_inkml(data: bytes, where: str) -> tuple[list[np.ndarray], dict[str, str]]:
-    """(strokes as (N, 2) arrays, annotations). Uses the ink core's InkML parser when present."""
+    """(strokes as (N, 2) arrays, annotations) by the ink core's InkML parser; on failure the
+    local reading names what is malformed."""
     try:
-        from inkrepro.ink import inkml as _inkml  # H1's module
-    except ImportError:
-        return _parse_inkml_local(data, where)
-    try:
-        doc = _inkml.parse_inkml(data, where)
+        doc = inkml.parse_inkml(data, where)
     except BadRecord:
         raise
     except Exception as e:  # noqa: BLE001 - the parser's own error types
@@ -205,8 +205,6 @@ def _check(root: Path) -> None:
 def _to_image_frame(strokes: list[np.ndarray], img: np.ndarray | None) -> tuple[list[np.ndarray], str]:
     if img is None:
         return strokes, "model224"
-    from inkrepro.ink.geometry import letterbox_transform
-
     h, w = img.shape[:2]
     tf = letterbox_transform(w, h)
     return [tf.inverse_xy(s) for s in strokes], "image"
@@ -232,8 +230,6 @@ def _example_from_inkml(path: Path, model: str, dataset: str, folder_mode: str, 
         images[key] = ctx.guard(_base.load_image, p, f"{dataset}/images_sample/{eid}.png") if p.exists() else None
     img = images[key]
     strokes, frame = _to_image_frame(strokes, img)
-    from inkrepro.ink.core import Ink
-
     ink = _base.ink_from_points(strokes, where) if strokes else Ink()
     return Example(id=f"{model}_{dataset}/{folder_mode}/{eid}", source=SOURCE.name, split="test",
                    kind="derendered", text=text_field if text_field.strip() else "", ink=ink,

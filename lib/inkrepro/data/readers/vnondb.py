@@ -27,6 +27,7 @@ import numpy as np
 from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
+from inkrepro.ink.inkml import parse_inkml
 
 SOURCE = _base.SourceInfo(
     name="vnondb",
@@ -64,8 +65,6 @@ def _reason(msg: str) -> str:
 
 def _samples(data: bytes, where: str, level: str) -> list[tuple[str, str | None, object]]:
     """(group id, truth text or None, Ink) per sample, via the ink core's InkML parser."""
-    from inkrepro.ink.inkml import parse_inkml
-
     try:
         doc = parse_inkml(data, where)
     except InkError as e:
