@@ -4,7 +4,7 @@ Writes results/benchmarks/decoding.md with ratios.
 
     .venv/bin/python benchmarks/decoding.py [--len 64] [--batches 1,32]
 
-Ours is measured exactly as ``inference_speed.py`` measures (``benchmarks/speed.py``: one
+Ours is measured exactly as ``inference_speed.py`` measures (``benchmarks/_speed.py``: one
 compiled call of the inference path, mean of runs after a warm-up, generated tokens counted up
 to EOS), here with EOS suppressed (``min_len = len``) so that every row has the same length as
 the peer's; with the same config, image size and length the "ours cached" column is the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-import speed
+import _speed as speed
 
 
 def _time(fn, reps: int) -> float:

@@ -1,6 +1,6 @@
 """Inference speed in tokens/s as the paper reports it (mean of five runs), per model config and
 batch size, on the present device, through the inference path (``inkrepro.infer``; counted as
-``benchmarks/speed.py`` says). Writes ``results/benchmarks/inference_speed.md`` and ``.json``;
+``benchmarks/_speed.py`` says). Writes ``results/benchmarks/inference_speed.md`` and ``.json``;
 the inference-speed table (``inkrepro results build``) reads the JSON, beside the paper's Titan
 RTX / T4 / V100 figures (``experiments/paper_values.py``).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import jax
 
-import speed
+import _speed as speed
 from inkrepro import infer
 from inkrepro.experiments import paper_values as paper
 
@@ -53,18 +53,25 @@ def main(argv=None) -> int:
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--workdir", default="", help="a trained run to measure instead of random weights")
+    p.add_argument("--append", action="store_true",
+                   help="add rows to the existing output (same device), e.g. another config")
     p.add_argument("--out", default="results/benchmarks/inference_speed.md")
     a = p.parse_args(argv)
     command = "python benchmarks/inference_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    doc = {"device": speed.device_name(), "jax": jax.__version__, "command": command.strip(),
+    out = Path(a.out)
+    old = json.loads(out.with_suffix(".json").read_text()) if a.append else None
+    if old is not None and old["device"] != speed.device_name():
+        sys.exit(f"--append: {out.with_suffix('.json')} was measured on {old['device']}, not here")
+    doc = {"device": speed.device_name(), "jax": jax.__version__,
+           "command": (old["command"] + "; " if old else "") + command.strip(),
            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "how": (f"greedy {'constrained' if infer.CONSTRAINED else 'unconstrained'} KV-cached "
-                   f"decoding of {'at most ' if a.workdir else ''}{a.max_len} tokens per row; "
+                   f"decoding of {'at most ' if a.workdir else ''}{a.max_len} tokens per row"
+                   f"{'' if a.workdir else ' (random weights: EOS suppressed)'}; "
                    "tokens/s = generated tokens (each row up to and including EOS) / seconds of "
                    "one compiled decoding call (ViT + encoder + decoder loop), after one warm-up "
                    "call"),
-           "rows": []}
-    out = Path(a.out)
+           "rows": old["rows"] if old else []}
     out.parent.mkdir(parents=True, exist_ok=True)
     for c in a.configs.split(","):
         inf = (infer.Inference.load(a.workdir, decoding=infer.Decoding(max_len=a.max_len))

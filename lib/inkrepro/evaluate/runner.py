@@ -43,6 +43,7 @@ from inkrepro.evaluate import metrics as M
 from inkrepro.evaluate import reader
 from inkrepro.evaluate import recognizer as rec_mod
 from inkrepro.ink import draw, inkml, tokens
+from inkrepro.ink.augment import AugmentConfig
 from inkrepro.ink.core import Ink
 from inkrepro.tasks import TaskSample
 
@@ -316,12 +317,14 @@ def _finish(samples, outputs, rows, opts: EvalOptions, out_dir: Path, *, recogni
 def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | str | None = None,
                         modes: Sequence[str] | str | None = None, *,
                         parent_run_id: str | None = None, log: bool = True, progress: bool = True,
-                        inference: infer.Inference | None = None, data=None, **kw) -> dict[str, Any]:
+                        inference: infer.Inference | None = None,
+                        input_augmentation: AugmentConfig | None = None, **kw) -> dict[str, Any]:
     """Evaluate a trained checkpoint (``workdir`` of ``inkrepro train``); see module docstring.
 
     ``kw``: any :class:`EvalOptions` field. ``inference``: an already loaded
     :class:`inkrepro.infer.Inference` (its decoding settings are replaced by the options');
-    ``data``: the DataConfig the evaluation inputs are made with (default: the checkpoint's).
+    ``input_augmentation``: the photo-like augmentation of the evaluation inputs (default: the
+    checkpoint's training augmentation).
     Returns {"metrics": flat dict, "per_sample": path, "galleries", "recognizer_version",
     "run_id", "notes", ...}.
     """
@@ -330,7 +333,9 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | str | Non
     progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     inference = inference or infer.Inference.load(workdir)
     inference = inference.replace(**vars(opts.decoding()))
-    data_cfg = data or inference.cfg.data
+    data_cfg = inference.cfg.data
+    if input_augmentation is not None:
+        data_cfg = replace(data_cfg, augmentation=input_augmentation)
     datasets = opts.datasets or tuple(data_cfg.ink_sources) + tuple(data_cfg.ocr_sources)
     notes: list[str] = []
     recognizer = _recognizer(opts)

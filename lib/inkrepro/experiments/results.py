@@ -19,8 +19,8 @@ from pathlib import Path
 from IPython.display import Image, Markdown, display
 
 from inkrepro import tracking
-from inkrepro.errors import UserError
-from inkrepro.experiments.tables import ORDER, TABLES
+from inkrepro.experiments import tables
+from inkrepro.experiments.tables import ORDER
 from inkrepro.experiments.tables.common import REPO, Output, metrics_frame
 
 __all__ = ["ORDER", "Output", "build", "metrics_frame", "results_dir_for", "show", "write_index"]
@@ -35,12 +35,11 @@ def results_dir_for(profile: str, results_dir: str | Path | None = None) -> Path
 def build(name: str, *, profile: str = "laptop", results_dir: str | Path | None = None,
           parent_run_id: str | None = None) -> Output:
     """Run one table module and log its files to an MLflow run (``inkrepro_kind=results``)."""
-    if name not in TABLES:
-        raise UserError(f"unknown results table {name!r}; known: {', '.join(TABLES)}")
+    module = tables.load(name)
     os.environ.setdefault("MPLBACKEND", "Agg")
     rdir = results_dir_for(profile, results_dir)
     rdir.mkdir(parents=True, exist_ok=True)
-    out = TABLES[name].build(profile, rdir)
+    out = module.build(profile, rdir)
     src = rdir / f"{name}.sources.json"
     src.write_text(json.dumps({"builder": name, "title": out.title, "profile": profile,
                                "mlflow_runs": out.sources, "text": out.text,
@@ -84,7 +83,7 @@ def write_index(results_dir: Path, profile: str, names: Sequence[str] | None = N
         src = results_dir / f"{name}.sources.json"
         if src.exists():
             meta = json.loads(src.read_text())
-        title = meta.get("title") or (TABLES[name].TITLE if name in TABLES else name)
+        title = meta.get("title") or name
         executed = results_dir / "notebooks" / f"{name}.ipynb"
         lines += [f"## {title}", "",
                   f"Notebook: [`notebooks/{name}.ipynb`]({source_nbs.as_posix()}/{name}.ipynb)"

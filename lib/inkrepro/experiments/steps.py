@@ -13,12 +13,11 @@ The sweep links the job's run to those two runs; it copies no metric.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from inkrepro import config as config_mod
-from inkrepro import configlib, infer, tracking
+from inkrepro import configlib, tracking
 from inkrepro import train as train_mod
 from inkrepro.evaluate import recognizer, runner
 
@@ -49,12 +48,10 @@ def evaluate(*, profile: str, workdir: str, options: Mapping[str, Any],
     ``EvalOptions`` field over the profile's defaults). The evaluation inputs always use the
     *profile's* default photo-like augmentation and seed 0, so arms that change the training
     augmentation, and every seed, are scored on the same inputs."""
-    inference = infer.Inference.load(workdir)
-    aug = config_mod.profile(profile).data.augmentation
-    data = dataclasses.replace(inference.cfg.data, augmentation=aug)
-    return runner.evaluate_checkpoint(workdir, parent_run_id=parent_run_id, progress=False,
-                                      inference=inference, data=data,
-                                      **runner.profile_options(profile, dict(options)))
+    return runner.evaluate_checkpoint(
+        workdir, parent_run_id=parent_run_id, progress=False,
+        input_augmentation=config_mod.profile(profile).data.augmentation,
+        **runner.profile_options(profile, dict(options)))
 
 
 def default_workdir(profile: str, seed: int) -> str:

@@ -8,7 +8,10 @@ content-addressed work folders ``runs/work/<config_hash>`` holding checkpoints. 
   the trainer) only evaluates it (shared arms across sweeps, eval-only arms);
 - the train notebook gets the job's resolved config (a mapping), the evaluate notebook the
   job's evaluation settings; the job's run links to the train and evaluate runs (tags
-  ``train_run`` and ``eval_run``) and records only its own timing, no copy of their metrics;
+  ``train_run`` and ``eval_run``) and records only its own timing, no copy of their metrics:
+  ``job_seconds``, ``train_seconds`` (the trainer's own wall time, 0 when reused),
+  ``eval_seconds`` (the evaluation's own) and ``overhead_seconds`` (the rest: kernel start-up,
+  imports, papermill, MLflow);
 - a failing job is recorded FAILED with its executed notebook attached, and the sweep goes on;
   the next invocation retries it (training resumes from its last checkpoint);
 - Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits.

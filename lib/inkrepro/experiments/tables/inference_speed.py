@@ -20,35 +20,36 @@ BENCHMARK = REPO / "results" / "benchmarks" / "inference_speed.json"
 
 def build(profile: str, results_dir: Path) -> Output:
     out = Output(NAME, TITLE)
-    rows = []
     bench = json.loads(BENCHMARK.read_text()) if BENCHMARK.is_file() else None
+    bars = []   # (label, tokens/s, ours?)
+    rows = []
     for r in (bench or {}).get("rows", []):
         rows.append({"model": f"ours: {r['config']} ({r['weights']})",
-                     "device": bench["device"], "batch": r["batch"],
+                     "device": bench["device"], "image": f"{r['image_size']} px", "batch": r["batch"],
                      "tokens/s": f"{r['tokens_per_s']:.1f} ± {r['sd']:.1f}",
                      "tokens per call": f"{r['mean_tokens']:.0f} (max {r['max_len']} per row)",
                      "source": "benchmarks/inference_speed.py"})
+        bars.append((f"ours {r['config']}\n{bench['device'][:22]}\nbatch {r['batch']}",
+                     r["tokens_per_s"], True))
     for dev, v in paper.INFERENCE_SPEED.items():
-        rows.append({"model": "paper: InkSight Small-p", "device": dev, "batch": "?",
-                     "tokens/s": f"{v:.2f}", "tokens per call": "?",
+        rows.append({"model": "paper: InkSight Small-p", "device": dev, "image": "224 px",
+                     "batch": "?", "tokens/s": f"{v:.2f}", "tokens per call": "?",
                      "source": "paper (mean of five runs)"})
+        bars.append((f"paper Small-p\n{dev}", v, False))
     table = pd.DataFrame(rows)
     how = (f"Ours: `{bench['command']}` on {bench['date']} ({bench['how']})." if bench else
-           f"Ours: not measured yet (run `python benchmarks/inference_speed.py`, which writes "
-           f"{BENCHMARK.relative_to(REPO)}).")
+           "Ours: not measured yet (run `python benchmarks/inference_speed.py`, which writes "
+           "results/benchmarks/inference_speed.json).")
     save_table(out, table, NAME, results_dir,
                caption="Inference speed: generated tokens per second (greedy, mean of five runs)",
                notes=how + " The paper's figures are for its Small model on the GPUs named; "
                      "batch size and output length are not published, so the rows are not "
                      "like for like.")
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    labels = [f"{r['model'].split(':')[0]} {r['model'].split(': ')[-1].split(' ')[0]}\n"
-              f"{str(r['device'])[:22]}\nbatch {r['batch']}" for r in rows]
-    vals = [float(str(r["tokens/s"]).split(" ")[0]) for r in rows]
-    ax.bar(range(len(vals)), vals, color=["C0" if r["model"].startswith("ours") else "0.6"
-                                          for r in rows])
-    ax.set_xticks(range(len(vals)))
-    ax.set_xticklabels(labels, fontsize=6)
+    ax.bar(range(len(bars)), [v for _, v, _ in bars],
+           color=["C0" if ours else "0.6" for _, _, ours in bars])
+    ax.set_xticks(range(len(bars)))
+    ax.set_xticklabels([lab for lab, _, _ in bars], fontsize=6)
     ax.set_yscale("log")
     ax.set_ylabel("generated tokens per second (log)")
     ax.set_title("Inference speed: ours (blue, model and device per bar) vs the paper (grey)",
