@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,8 @@ from inkrepro.experiments import paper_values as paper
 def table(doc: dict) -> str:
     lines = ["# Inference speed (generated tokens/s, mean ± sd of five runs)", "",
              f"Ours on **{doc['device']}** (JAX {doc['jax']}), {doc['how']}. Command: "
-             f"`{doc['command']}` ({doc['date']}). The paper's figures are for its Small model on "
+             f"`{doc['command']}` ({doc['date']}; 1-minute load average on the machine "
+             f"{', '.join(doc['load'])}). The paper's figures are for its Small model on "
              "the GPUs named; batch size and output length are not published, so the rows are not "
              "like for like.", "",
              "| source | device | config (weights) | image | batch | tokens/s | sd | tokens per call |",
@@ -71,7 +73,8 @@ def main(argv=None) -> int:
                    "tokens/s = generated tokens (each row up to and including EOS) / seconds of "
                    "one compiled decoding call (ViT + encoder + decoder loop), after one warm-up "
                    "call"),
-           "rows": old["rows"] if old else []}
+           "rows": old["rows"] if old else [],
+           "load": (old["load"] if old else []) + [f"{os.getloadavg()[0]:.1f}"]}
     out.parent.mkdir(parents=True, exist_ok=True)
     for c in a.configs.split(","):
         inf = (infer.Inference.load(a.workdir, decoding=infer.Decoding(max_len=a.max_len))
@@ -91,6 +94,9 @@ def main(argv=None) -> int:
             out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
         if a.workdir:
             break
+    doc["load"][-1] += f"-{os.getloadavg()[0]:.1f}"
+    out.write_text(table(doc))
+    out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
     print(f"wrote {out} and {out.with_suffix('.json')}")
     return 0
 

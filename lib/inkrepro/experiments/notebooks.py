@@ -26,9 +26,9 @@ train_fn = "inkrepro.experiments.steps:train"'''
 
 TRAIN_CODE = '''\
 from inkrepro.experiments import steps
-from inkrepro.experiments.spec import load_callable
+from inkrepro.experiments.spec import load_callable, resolve_config
 
-config = config or steps.resolve_config(profile, overrides)
+config = config or resolve_config(profile, overrides)
 workdir = workdir or steps.default_workdir(config["profile"], config["seed"])
 result = load_callable(train_fn)(config=config, workdir=workdir,
                                  parent_run_id=parent_run_id or None)

@@ -28,7 +28,8 @@ another arm therefore only evaluates that arm's checkpoint.
 
 ``steps:`` names the functions a sweep calls (``module:function``; tests use stubs):
 ``prepare`` (once per sweep, before any job: what evaluation needs, e.g. the recognizer),
-``resolve`` (profile + overrides -> config mapping), ``train`` and ``evaluate``.
+``resolve`` (profile + overrides -> config mapping; default :func:`resolve_config`), ``train``
+and ``evaluate`` (defaults in ``inkrepro.experiments.steps``).
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ from typing import Any
 
 import yaml
 
-from inkrepro.configlib import config_hash, parse_override
+from inkrepro import config as config_mod
+from inkrepro.configlib import config_hash, parse_override, to_dict
 from inkrepro.errors import UserError
 
 DEFAULT_STEPS = {
     "prepare": "inkrepro.experiments.steps:prepare",
-    "resolve": "inkrepro.experiments.steps:resolve_config",
+    "resolve": "inkrepro.experiments.spec:resolve_config",
     "train": "inkrepro.experiments.steps:train",
     "evaluate": "inkrepro.experiments.steps:evaluate",
 }
@@ -122,6 +124,12 @@ def _overrides(raw: Any, where: str) -> dict[str, Any]:
     if isinstance(raw, list | tuple):
         return dict(parse_override(str(x)) for x in raw)
     raise UserError(f"{where}: overrides must be a mapping or a list of key=value")
+
+
+def resolve_config(profile: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile with overrides applied, as the plain mapping a job carries (the default
+    ``resolve`` step; light: planning a sweep or reading its runs loads no training code)."""
+    return to_dict(config_mod.profile(profile, overrides))
 
 
 def _mapping(raw: Any, where: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Contracts, so that every result is stored once:
 - ``prepare(profile=...)``: once per sweep, before any job.
-- ``resolve_config(profile, overrides) -> mapping``: the resolved training config.
+- ``resolve`` (``spec.resolve_config``): profile + overrides -> the resolved config mapping.
 - ``train(config=mapping, workdir=..., parent_run_id=...)``: trains; the record of the finished
   training is ``<workdir>/result.json`` (written by ``inkrepro.train``; ``run_id`` names its
   MLflow run).
@@ -17,14 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from inkrepro import config as config_mod
-from inkrepro import configlib, tracking
+from inkrepro import tracking
 from inkrepro import train as train_mod
 from inkrepro.evaluate import recognizer, runner
-
-
-def resolve_config(profile: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A profile with overrides applied, as the plain mapping a job carries."""
-    return configlib.to_dict(config_mod.profile(profile, overrides))
 
 
 def prepare(*, profile: str, log=print) -> None:

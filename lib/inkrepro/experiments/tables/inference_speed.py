@@ -37,7 +37,8 @@ def build(profile: str, results_dir: Path) -> Output:
                      "source": "paper (mean of five runs)"})
         bars.append((f"paper Small-p\n{dev}", v, False))
     table = pd.DataFrame(rows)
-    how = (f"Ours: `{bench['command']}` on {bench['date']} ({bench['how']})." if bench else
+    how = (f"Ours: `{bench['command']}` on {bench['date']} ({bench['how']}; machine load "
+           f"{', '.join(bench.get('load', [])) or 'not recorded'})." if bench else
            "Ours: not measured yet (run `python benchmarks/inference_speed.py`, which writes "
            "results/benchmarks/inference_speed.json).")
     save_table(out, table, NAME, results_dir,
