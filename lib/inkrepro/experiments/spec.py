@@ -54,6 +54,10 @@ DEFAULT_STEPS = {
     "evaluate": "inkrepro.experiments.steps:evaluate",
 }
 ABLATIONS_DIR = Path(__file__).resolve().parents[3] / "ablations"
+# What a finished job records (2: links to its train/evaluation runs, eval/<dataset>/<mode>/...
+# metric names). Part of the job hash: jobs recorded in an older way are evaluated again (their
+# training is reused), so no table mixes the two.
+JOB_RECORDS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,7 +263,8 @@ def expand(spec: Spec, profile: str, resolve: Callable | None = None) -> list[Jo
             ev = _merge(spec.evaluate, prof.evaluate, arm.evaluate)
             jobs.append(Job(sweep=spec.name, arm=arm.name, label=arm.label, seed=seed,
                             profile=profile, overrides=ov, evaluate=ev, config=cfg,
-                            config_hash=chash, job_hash=config_hash({"c": chash, "e": ev}),
+                            config_hash=chash,
+                            job_hash=config_hash({"c": chash, "e": ev, "records": JOB_RECORDS}),
                             from_arm=arm.from_arm))
     first, later, seen = [], [], set()
     for j in jobs:
