@@ -43,7 +43,7 @@ reproduce: venv sysdeps
 	$(VENV)/bin/inkrepro reproduce --profile $(PROFILE)
 
 bench: venv
-	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@for f in benchmarks/[a-z]*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks

@@ -59,8 +59,9 @@ def main(argv=None) -> int:
 
     from inkrepro import tasks
     from inkrepro.data import pipeline as P
+    from inkrepro.data.config import DataConfig
 
-    base = P.DataConfig(train_size=args.train_size, validation_size=100, test_size=100)
+    base = DataConfig(train_size=args.train_size, validation_size=100, test_size=100)
     gen = {}
     t_all = time.perf_counter()
     for src in base.ink_sources + base.ocr_sources:

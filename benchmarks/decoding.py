@@ -4,11 +4,15 @@ Writes results/benchmarks/decoding.md with ratios.
 
     .venv/bin/python benchmarks/decoding.py [--len 64] [--batches 1,32]
 
-PyTorch is optional (not a dependency): if ``import torch, transformers`` fails the peer rows
-say how to install it (``.venv/bin/python -m pip install torch==2.13.0 transformers``).
-The T5 peer decodes from the same-length encoder input (image patches + prompt) given as
-``inputs_embeds``, so both do the same encoder and decoder work; ViT time is included in
-ours only (small for tiny). Lengths are fixed with min_len = max_len (EOS suppressed).
+Ours is measured exactly as ``inference_speed.py`` measures (``benchmarks/_speed.py``: one
+compiled call of the inference path, mean of runs after a warm-up, generated tokens counted up
+to EOS), here with EOS suppressed (``min_len = len``) so that every row has the same length as
+the peer's; with the same config, image size and length the "ours cached" column is the
+inference-speed figure. PyTorch is optional (not a dependency): if ``import torch,
+transformers`` fails the peer rows say how to install it (``.venv/bin/python -m pip install
+torch==2.13.0 transformers``). The T5 peer decodes from the same-length encoder input (image
+patches + prompt) given as ``inputs_embeds``, so both do the same encoder and decoder work;
+ViT time is included in ours only (small for tiny).
 """
 
 from __future__ import annotations
@@ -18,20 +22,19 @@ import os
 import time
 from pathlib import Path
 
-import jax
 import numpy as np
 
-from inkrepro.model import configs, decode, derenderer
+import _speed as speed
 
 
 def _time(fn, reps: int) -> float:
     fn()                                  # compile / warm up
-    best = []
+    times = []
     for _ in range(reps):
         t = time.perf_counter()
         fn()
-        best.append(time.perf_counter() - t)
-    return float(np.median(best))
+        times.append(time.perf_counter() - t)
+    return float(np.mean(times))
 
 
 def torch_peer(cfg, vocab: int, enc_len: int, b: int, n: int, reps: int):
@@ -61,37 +64,28 @@ def torch_peer(cfg, vocab: int, enc_len: int, b: int, n: int, reps: int):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="tiny")
-    ap.add_argument("--image-size", type=int, default=64)
-    ap.add_argument("--vocab", type=int, default=2000 + 451)
     ap.add_argument("--len", type=int, default=64)
     ap.add_argument("--batches", default="1,32")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--out", default="results/benchmarks/decoding.md")
     a = ap.parse_args()
-    cfg = configs.get(a.config)
-    model = derenderer.build(cfg, image_size=a.image_size, vocab_size=a.vocab)
-    lp = 16
-    enc_len = model.num_patches + lp
+    inf = speed.random_inference(a.config, max_len=a.len)
+    cfg, vocab = inf.cfg.model, inf.vocab.size
+    enc_len = inf.model.num_patches + inf.cfg.data.max_prompt_len
     rows = []
     for b in [int(x) for x in a.batches.split(",")]:
-        r = np.random.default_rng(0)
-        img = r.integers(0, 256, (b, a.image_size, a.image_size, 3)).astype(np.uint8)
-        enc = r.integers(3, 100, (b, lp)).astype(np.int32)
-        res = {}
-        for name, cache in (("cached", True), ("full", False)):
-            f = lambda img=img, enc=enc, cache=cache: jax.block_until_ready(
-                decode.generate(model, img, enc, max_len=a.len, min_len=a.len, use_cache=cache))
-            res[name] = _time(f, a.reps)
-        tt, note = torch_peer(cfg, a.vocab, enc_len, b, a.len, a.reps)
-        tok = b * a.len
-        row = {"batch": b, "cached": tok / res["cached"], "full": tok / res["full"],
-               "torch": tok / tt if tt else None, "note": note}
+        res = {name: speed.measure(inf, b, a.reps, use_cache=cache, min_len=a.len)["tokens_per_s"]
+               for name, cache in (("cached", True), ("full", False))}
+        tt, note = torch_peer(cfg, vocab, enc_len, b, a.len, a.reps)
+        row = {"batch": b, **res, "torch": b * a.len / tt if tt else None, "note": note}
         rows.append(row)
         print(row)
     md = (f"# Decoding speed (benchmarks/decoding.py)\n\nModel `{a.config}` (T5 d_model {cfg.d_model}, "
-          f"{cfg.enc_layers}+{cfg.dec_layers} layers, vocab {a.vocab}), encoder input {enc_len} "
-          f"positions, greedy, {a.len} generated tokens per row, CPU ({os.cpu_count()} cores, shared), "
-          f"median of {a.reps}.\n\n| batch | ours cached tok/s | ours full recompute tok/s | HF T5 PyTorch tok/s "
+          f"{cfg.enc_layers}+{cfg.dec_layers} layers, vocab {vocab}), {inf.image_size} px input, "
+          f"encoder input {enc_len} positions, greedy {'constrained' if inf.decoding.constrained else 'unconstrained'}, "
+          f"{a.len} generated tokens per row, {speed.device_name()} (shared), mean of {a.reps} "
+          "calls after a warm-up (counted as benchmarks/inference_speed.py counts).\n\n"
+          "| batch | ours cached tok/s | ours full recompute tok/s | HF T5 PyTorch tok/s "
           "| cached / full | cached / PyTorch |\n|---|---|---|---|---|---|\n")
     for r in rows:
         tor = f"{r['torch']:.0f}" if r["torch"] else "n/a"

@@ -27,6 +27,7 @@ def _fresh(profile: str, spec_name: str, arm: str) -> list[dict]:
 
     os.environ["INKREPRO_RUNS"] = tempfile.mkdtemp(prefix="inkrepro-overhead-")
     s = spec.load_spec(spec_name)
+    spec.load_callable(s.steps["prepare"])(profile=profile)     # the sweep's explicit first step
     jobs = [j for j in spec.expand(s, profile) if j.arm == arm][:1]
     out = sweep.run_job(jobs[0], s, None, force=True)
     if out.state != "done":
@@ -67,7 +68,7 @@ def main() -> None:
              "|---|---|---|---|---|---|---|"]
     shares, tot_job, tot_over = [], 0.0, 0.0
     for m in rows:
-        job, tr = m["job_seconds"], m.get("train_seconds_this_job", 0.0)
+        job, tr = m["job_seconds"], m.get("train_seconds", 0.0)
         ev, over = m.get("eval_seconds", 0.0), m.get("overhead_seconds", 0.0)
         shares.append(over / job if job else 0.0)
         tot_job, tot_over = tot_job + job, tot_over + over

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,8 +20,9 @@ def micro_config(**kw):
     return dataclasses.replace(base, **kw)
 
 
-def fake_vocab():
-    return SimpleNamespace(ink_offset=V_TEXT, size=V, text_size=V_TEXT)
+def token_ids() -> dict[str, int]:
+    """The ids decoding needs, for the fake vocabulary (as ``inkrepro.infer`` passes them)."""
+    return {"ink_offset": V_TEXT, "vocab_limit": V}
 
 
 def random_batch(b: int = 4, seed: int = 0) -> dict[str, np.ndarray]:

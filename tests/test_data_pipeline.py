@@ -5,10 +5,11 @@ import pytest
 
 from inkrepro import tasks
 from inkrepro.data import pipeline as P
+from inkrepro.data.config import DataConfig
 from inkrepro.data.synthetic import SyntheticInkConfig
 from inkrepro.errors import UserError
 
-CFG = P.DataConfig(
+CFG = DataConfig(
     image_size=32, max_prompt_len=16, max_target_len=96, train_size=24, validation_size=6,
     test_size=6, vocab_size=120,
     hershey=SyntheticInkConfig(num_writers=12, words_per_language=200),
@@ -44,7 +45,7 @@ def test_batch_contract(vocab):
 def test_mixture_weights_and_removal(vocab):
     mix = {"vanilla_derender": 3.0, "recognize_real": 1.0, "derender_with_text": 0.0,
            "recognize_rendered": 0.0, "recognize_and_derender": 0.0}
-    cfg = P.DataConfig(**{**CFG.__dict__, "mixture": mix})
+    cfg = DataConfig(**{**CFG.__dict__, "mixture": mix})
     assert P.active_mixture(cfg) == {"vanilla_derender": 0.75, "recognize_real": 0.25}
     it = P.make_train_iterator(cfg, vocab, batch_size=8, seed=1)
     counts = {t: 0 for t in tasks.TASK_NAMES}
@@ -54,9 +55,11 @@ def test_mixture_weights_and_removal(vocab):
     assert counts["vanilla_derender"] == 30 and counts["recognize_real"] == 10
     assert counts["derender_with_text"] == counts["recognize_and_derender"] == 0
     with pytest.raises(UserError):
-        P.active_mixture(P.DataConfig(**{**CFG.__dict__, "mixture": {"bogus": 1.0}}))
+        P.active_mixture(DataConfig(**{**CFG.__dict__, "mixture": {"bogus": 1.0}}))
+    with pytest.raises(UserError, match="source_weights names source"):
+        P.active_mixture(DataConfig(**{**CFG.__dict__, "source_weights": {"hersey": 2.0}}))
     with pytest.raises(UserError):
-        P.active_mixture(P.DataConfig(**{**CFG.__dict__, "mixture": {t: 0 for t in tasks.TASK_NAMES}}))
+        P.active_mixture(DataConfig(**{**CFG.__dict__, "mixture": {t: 0 for t in tasks.TASK_NAMES}}))
 
 
 def test_restore_continues_identically(vocab):
@@ -88,7 +91,7 @@ def test_corpus_cached_with_attribution():
     assert st.counts() == {"test": 6, "train": 24, "validation": 6}
     assert st.read_meta()["source"] == "kanjivg"
     assert P.corpus_store(CFG, "hershey").root != P.corpus_store(
-        P.DataConfig(**{**CFG.__dict__, "corpus_seed": 1}), "hershey").root
+        DataConfig(**{**CFG.__dict__, "corpus_seed": 1}), "hershey").root
     with pytest.raises(UserError, match="not prepared"):
         P.corpus_store(CFG, "iam_ondb")
 
@@ -106,10 +109,10 @@ def test_eval_examples():
     for e, f in zip(evs, again):
         assert e.image.shape == (32, 32, 3) and np.array_equal(e.image, f.image)
         if e.source == "photos":
-            assert e.ink is None and e.kind == "ocr"
+            assert e.ink is None and e.task == "recognize_real"
         else:
             p = e.ink.points
-            assert p.min() >= 0 and p.max() <= 224 and e.text
+            assert p.min() >= 0 and p.max() <= 224 and e.text and e.meta["writer"]
 
 
 def test_vocab_cached_and_covers_prompts(vocab):
@@ -119,7 +122,7 @@ def test_vocab_cached_and_covers_prompts(vocab):
 
 
 def test_chunked_generation_independent_of_workers(tmp_path, monkeypatch):
-    cfg = P.DataConfig(**{**CFG.__dict__, "train_size": 7, "validation_size": 3, "test_size": 3})
+    cfg = DataConfig(**{**CFG.__dict__, "train_size": 7, "validation_size": 3, "test_size": 3})
     monkeypatch.setattr(P, "CHUNK", 3)
     monkeypatch.setenv("INKREPRO_GEN_WORKERS", "1")
     monkeypatch.setenv("INKREPRO_CACHE", str(tmp_path / "a"))
@@ -136,21 +139,21 @@ def test_chunked_generation_independent_of_workers(tmp_path, monkeypatch):
 def test_data_config_overrides_and_round_trip():
     from inkrepro import configlib
 
-    cfg = configlib.apply_overrides(P.DataConfig(), [
+    cfg = configlib.apply_overrides(DataConfig(), [
         "image_size=64", "mixture.recognize_real=0", "augmentation.p_jpeg=0",
         "hershey.num_writers=30", "ink_spacing=3", "recognition_prompt=Read the word."])
     assert cfg.image_size == 64 and cfg.mixture["recognize_real"] == 0 and cfg.ink_spacing == 3.0
     assert cfg.augmentation.p_jpeg == 0 and cfg.hershey.num_writers == 30
     assert "recognize_real" not in P.active_mixture(cfg)
-    back = configlib.from_dict(P.DataConfig, configlib.to_dict(cfg))
+    back = configlib.from_dict(DataConfig, configlib.to_dict(cfg))
     assert back == cfg and configlib.config_hash(back) == configlib.config_hash(cfg)
     with pytest.raises(UserError):
-        configlib.apply_overrides(P.DataConfig(), ["no_such_key=1"])
+        configlib.apply_overrides(DataConfig(), ["no_such_key=1"])
 
 
 def test_threaded_reader_same_batches(vocab):
     a = _take(P.make_train_iterator(CFG, vocab, batch_size=4, seed=2), 2)
-    cfg = P.DataConfig(**{**CFG.__dict__, "num_threads": 2, "prefetch": 8})
+    cfg = DataConfig(**{**CFG.__dict__, "num_threads": 2, "prefetch": 8})
     it = P.make_train_iterator(cfg, vocab, batch_size=4, seed=2)
     assert _same(_take(it, 2), a)
 

@@ -7,27 +7,27 @@ from flax import nnx
 
 from inkrepro.ink import tokens as ink_tokens
 from inkrepro.model import decode
-from model_fixtures import V_TEXT, fake_vocab, micro_batch, micro_model  # noqa: F401
+from model_fixtures import V_TEXT, V, micro_batch, micro_model, token_ids  # noqa: F401
 
 L = 20
 
 
 @pytest.mark.parametrize("method,constrained", [("greedy", False), ("beam", True), ("sample", True)])
 def test_cached_equals_full_recomputation(micro_model, micro_batch, method, constrained):
-    b, voc = micro_batch, fake_vocab()
-    kw = dict(max_len=L, method=method, constrained=constrained, vocab=voc, rng=3, beam_size=3,
-              temperature=0.7)
+    b, tok = micro_batch, token_ids()
+    kw = dict(max_len=L, method=method, constrained=constrained, rng=3, beam_size=3,
+              temperature=0.7, **tok)
     cached = np.asarray(decode.generate(micro_model, b["image"], b["encoder_tokens"], **kw))
     full = np.asarray(decode.generate(micro_model, b["image"], b["encoder_tokens"], use_cache=False, **kw))
     assert cached.shape == (4, L) and cached.dtype == np.int32
     np.testing.assert_array_equal(cached, full)
-    assert (cached < voc.size).all() and (cached != 2).all()
+    assert (cached < V).all() and (cached != 2).all()
     if constrained:
-        assert all(decode.is_valid_grammar(r, voc) for r in cached)
+        assert all(decode.is_valid_grammar(r, **tok) for r in cached)
         # no text allowed: every row is pure ink and parses to at least one stroke
         ink = np.asarray(decode.generate(micro_model, b["image"], b["encoder_tokens"], allow_text=False, **kw))
         for row in ink:
-            assert decode.is_valid_grammar(row, voc, allow_text=False)
+            assert decode.is_valid_grammar(row, allow_text=False, **tok)
             ids = [int(i) - V_TEXT for i in row if i >= V_TEXT]
             assert row[0] == V_TEXT + ink_tokens.START_STROKE
             assert len(ink_tokens.decode(ids).strokes) >= 1
@@ -42,20 +42,20 @@ def test_stops_at_eos_and_pads(micro_model, micro_batch):
     assert (out[:, 0] == 1).all() and (out[:, 1:] == 0).all()
     # constrained: EOS only after a complete point -> 450, x, y, EOS
     out = np.asarray(decode.generate(m, b["image"], b["encoder_tokens"], max_len=L, constrained=True,
-                                     vocab=fake_vocab(), allow_text=False))
+                                     allow_text=False, **token_ids()))
     assert (out[:, 3] == 1).all() and (out[:, 4:] == 0).all()
     assert (out[:, :3] == [V_TEXT + 450, V_TEXT, V_TEXT + 225]).all()
 
 
 def test_grammar_checker():
-    voc = fake_vocab()
+    ids = token_ids()
     s, x, y, eos = V_TEXT + 450, V_TEXT + 3, V_TEXT + 225 + 4, 1
-    assert decode.is_valid_grammar([5, 6, s, x, y, x, y, s, x, y, eos, 0, 0], voc)
-    assert not decode.is_valid_grammar([s, eos], voc)           # empty stroke
-    assert not decode.is_valid_grammar([s, x, eos], voc)        # half a point
-    assert not decode.is_valid_grammar([s, x, y, 5], voc)       # text after ink
-    assert not decode.is_valid_grammar([5, s, x, y], voc, allow_text=False)
-    with pytest.raises(ValueError, match="vocab"):
+    assert decode.is_valid_grammar([5, 6, s, x, y, x, y, s, x, y, eos, 0, 0], **ids)
+    assert not decode.is_valid_grammar([s, eos], **ids)           # empty stroke
+    assert not decode.is_valid_grammar([s, x, eos], **ids)        # half a point
+    assert not decode.is_valid_grammar([s, x, y, 5], **ids)       # text after ink
+    assert not decode.is_valid_grammar([5, s, x, y], allow_text=False, **ids)
+    with pytest.raises(ValueError, match="ink_offset"):
         decode.generate(None, np.zeros((1, 16, 16, 3), np.uint8), np.zeros((1, 4), np.int32), max_len=4,
                         constrained=True)
 

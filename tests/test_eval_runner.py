@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from eval_fixtures import tiny_recognizer  # noqa: F401
-from inkrepro.data.pipeline import DataConfig
+from inkrepro import infer
+from inkrepro.data.config import DataConfig
 from inkrepro.errors import UserError
 from inkrepro.evaluate import runner
 from inkrepro.ink import tokens
@@ -29,7 +30,7 @@ def perfect():
     """A fake derenderer that returns the reference ink of each input (a fixed stroke for
     photos); its recognize-and-derender output of the first sample has no stroke."""
     samples = runner.dataset_samples(DATA, "hershey", runner.EvalOptions(n=3))
-    table = {_key(s.image): tokens.to_text(tokens.encode(s.ref)) for s in samples}
+    table = {_key(s.image): tokens.to_text(tokens.encode(s.ink)) for s in samples}
     first = _key(samples[0].image)
 
     def fn(images, prompts, allow_text):
@@ -48,29 +49,31 @@ def perfect():
 @pytest.fixture(scope="module")
 def result(perfect, tiny_recognizer, tmp_path_factory):  # noqa: F811
     out = tmp_path_factory.mktemp("eval")
+    fake = infer.Inference(SimpleNamespace(data=DATA, profile="test"), decode_fn=perfect)
     return runner.evaluate_checkpoint(
         str(out / "ckpt"), datasets="hershey,synthetic_photos",   # the CLI's comma strings
-        modes="vanilla,d+t,r+d", loaded=(None, None, SimpleNamespace(data=DATA, profile="test")),
-        derender=perfect, recognizer=str(tiny_recognizer.path), max_recognizer_cer=1e9, n=3,
-        bootstrap=50, gallery_n=2, text_source="label", out_dir=str(out / "res"), progress=False)
+        modes="vanilla,d+t,r+d", inference=fake, recognizer=str(tiny_recognizer.path),
+        max_recognizer_cer=1e9, n=3, bootstrap=50, gallery_n=2, text_source="label",
+        out_dir=str(out / "res"), progress=False)
 
 
 def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):  # noqa: F811
     m = result["metrics"]
-    assert m["eval/hershey/vanilla/n"] == 3
-    assert m["eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
-    assert m["eval/hershey/vanilla/ldtw"] == pytest.approx(0.0, abs=1e-6)
-    assert m["eval/hershey/vanilla/aiou"] == pytest.approx(1.0)
-    assert m["eval/hershey/vanilla/validity"] == 1.0
+    assert m["eval/hershey/vanilla_derender/n"] == 3
+    assert m["eval/hershey/vanilla_derender/dtw"] == pytest.approx(0.0)
+    assert m["eval/hershey/vanilla_derender/ldtw"] == pytest.approx(0.0, abs=1e-6)
+    assert m["eval/hershey/vanilla_derender/aiou"] == pytest.approx(1.0)
+    assert m["eval/hershey/vanilla_derender/validity"] == 1.0
     assert m["eval/hershey/recognize_and_derender/fallback_count"] == 1
     assert m["eval/hershey/recognize_and_derender/dtw"] == pytest.approx(0.0)
     # the same inks read by the same recognizer: equal to the upper bound
-    assert m["eval/hershey/vanilla/char_f1"] == pytest.approx(m["eval/hershey/upper_bound/char_f1"])
-    assert m["eval/hershey/vanilla/char_f1_lo"] <= m["eval/hershey/vanilla/char_f1"] <= m["eval/hershey/vanilla/char_f1_hi"]
-    assert np.isfinite(m["eval/photos/vanilla/chamfer"]) and "eval/photos/vanilla/dtw" not in m
+    assert m["eval/hershey/vanilla_derender/char_f1"] == pytest.approx(m["eval/hershey/upper_bound/char_f1"])
+    assert m["eval/hershey/vanilla_derender/char_f1_lo"] <= m["eval/hershey/vanilla_derender/char_f1"] <= m["eval/hershey/vanilla_derender/char_f1_hi"]
+    assert np.isfinite(m["eval/photos/vanilla_derender/chamfer"]) and "eval/photos/vanilla_derender/dtw" not in m
     assert "eval/photos/upper_bound/n" not in m            # photos have no reference ink
-    assert "eval/hershey/vanilla/tesseract_char_f1" in m or result["notes"]
+    assert "eval/hershey/vanilla_derender/tesseract_char_f1" in m or result["notes"]
     assert result["recognizer_version"] == tiny_recognizer.version
+    assert m["eval/hershey/vanilla_derender/n"] == 3 and "eval/hershey/vanilla/n" not in m
 
 
 def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):  # noqa: F811
@@ -87,7 +90,8 @@ def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):  # noqa: F811
                                 "tags.inkrepro_kind = 'evaluate'")
     assert result["run_id"] in set(runs["run_id"])
     row = runs[runs["run_id"] == result["run_id"]].iloc[0]
-    assert row["metrics.eval/hershey/vanilla/dtw"] == pytest.approx(0.0)
+    assert row["metrics.eval/hershey/vanilla_derender/dtw"] == pytest.approx(0.0)
+    assert 0 < row["metrics.eval/decode_seconds"] <= row["metrics.eval/seconds"]
 
 
 def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):  # noqa: F811
@@ -102,18 +106,18 @@ def test_inkml_dir_same_code_path(tiny_recognizer, tmp_path):  # noqa: F811
             ann = {"application": "inksight", "sourceDataset": "IAM", "inferenceMode": label,
                    "exampleId": s.id, "textField": s.text}
             (root / folder).mkdir(parents=True, exist_ok=True)
-            inkml.write_inkml(root / folder / f"{s.id}.inkml", s.ref, ann, variant="inksight")
+            inkml.write_inkml(root / folder / f"{s.id}.inkml", s.ink, ann, variant="inksight")
     refs.mkdir()
     for s in samples:
-        inkml.write_inkml(refs / f"{s.id}.inkml", s.ref, {"exampleId": s.id, "textField": s.text})
+        inkml.write_inkml(refs / f"{s.id}.inkml", s.ink, {"exampleId": s.id, "textField": s.text})
     (root / "vanilla" / "broken.inkml").write_text("<ink><trace>1 2, oops</trace>")
     res = runner.evaluate_inkml_dir(root, references=refs, recognizer=str(tiny_recognizer.path),
                                     max_recognizer_cer=1e9, tesseract=False, bootstrap=20,
                                     progress=False, log=False)
     m = res["metrics"]
-    assert m["eval/IAM/vanilla/n"] == 3 and m["eval/IAM/recognize_and_derender/n"] == 3
-    assert m["eval/IAM/vanilla/dtw"] == pytest.approx(0.0)
-    assert m["eval/IAM/vanilla/char_f1"] == pytest.approx(m["eval/IAM/upper_bound/char_f1"])
+    assert m["eval/IAM/vanilla_derender/n"] == 3 and m["eval/IAM/recognize_and_derender/n"] == 3
+    assert m["eval/IAM/vanilla_derender/dtw"] == pytest.approx(0.0)
+    assert m["eval/IAM/vanilla_derender/char_f1"] == pytest.approx(m["eval/IAM/upper_bound/char_f1"])
     assert any("skipped 1" in n for n in res["notes"])
     # the CLI verb over the same folder
     p = argparse.ArgumentParser()
@@ -132,8 +136,16 @@ def test_cli_splits_comma_separated_datasets():
     args = argparse.Namespace(set=[], n=5, split=None, batch_size=None, text_source=None,
                               recognizer=None, max_recognizer_cer=None, out=None,
                               dataset="hershey, photos", modes="vanilla")
-    kw = cli._kw(args)
-    assert kw["datasets"] == ("hershey", "photos") and kw["n"] == 5
+    opts = runner.options(**cli._kw(args))
+    assert opts.datasets == ("hershey", "photos") and opts.n == 5
+    assert opts.modes == ("vanilla_derender",) and opts.constrained is infer.CONSTRAINED
+
+
+def test_evaluation_never_trains_a_recognizer():
+    with pytest.raises(UserError, match="recognizer train --profile gpu"):
+        runner.evaluate_checkpoint("nowhere", inference=infer.Inference(
+            SimpleNamespace(data=DATA), decode_fn=lambda *a: []), recognizer_profile="gpu",
+            log=False, progress=False)
 
 
 def test_inkml_dir_where_every_file_is_bad_is_an_error(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inkrepro import tracking
+from inkrepro import configlib, tracking
 from inkrepro.errors import UserError
 from inkrepro.experiments import spec as spec_mod
 from inkrepro.experiments import sweep
@@ -24,8 +24,9 @@ TESTS = Path(__file__).resolve().parent
 STUB_SPEC = textwrap.dedent("""\
     name: stubsweep
     title: Stub sweep
-    metric: eval/synthetic_ink/vanilla/char_f1
+    metric: eval/hershey/vanilla_derender/char_f1
     steps:
+      prepare: experiments_stub_steps:prepare
       resolve: experiments_stub_steps:resolve
       train: experiments_stub_steps:train
       evaluate: experiments_stub_steps:evaluate
@@ -64,6 +65,9 @@ def test_plan_shares_training_and_checks_spec(env):
     good0, unc0 = plan[0], plan[4]
     assert good0.config_hash == unc0.config_hash and good0.job_hash != unc0.job_hash
     assert plan[0].config_hash != plan[1].config_hash  # the seed is part of the config
+    assert good0.config == {"profile": "laptop", "seed": 0, "stub.arm": "good", "stub.quality": 0.9}
+    assert good0.config_hash == configlib.config_hash({k: v for k, v in good0.config.items()
+                                                       if k != "name"})
     text = spec_mod.describe_plan(s, plan)
     assert "evaluate checkpoint of good/seed0" in text
     with pytest.raises(UserError, match="no profile 'paper'"):
@@ -86,17 +90,28 @@ def test_failing_arm_skip_and_retry(env):
                                                   "unconstrained": "done"}
     # the eval-only arm reused good's checkpoint: one training call for good
     assert [c for c in _calls(env) if c.startswith("train")] == ["train good 0", "train bad 0"]
+    assert _calls(env)[0] == "prepare smoke"            # once, before any job
     runs = tracking.search_runs("tags.inkrepro_kind = 'job'")
     assert len(runs) == 3
     failed = runs[runs["tags.arm"] == "bad"].iloc[0]
     assert failed["status"] == "FAILED" and "stub failure" in failed["tags.error"]
     good = runs[runs["tags.arm"] == "good"].iloc[0]
-    for tag in ("seed", "profile", "config_hash", "job_hash", "git_commit", "mlflow.parentRunId"):
+    for tag in ("seed", "profile", "config_hash", "job_hash", "git_commit", "mlflow.parentRunId",
+                "train_run", "eval_run"):
         assert good[f"tags.{tag}"], tag
-    assert good["metrics.eval/synthetic_ink/vanilla/char_f1"] == pytest.approx(0.95)
+    # the job's run links to its runs and copies none of their metrics
+    assert not [c for c in runs.columns if c.startswith(("metrics.eval/", "metrics.train/"))]
+    assert good["metrics.job_seconds"] >= good["metrics.eval_seconds"] == pytest.approx(0.1)
+
+    def linked(job, tag, metric):
+        return tracking.search_runs(f"attributes.run_id = '{job[f'tags.{tag}']}'").iloc[0][metric]
+
+    assert linked(good, "eval_run", "metrics.eval/hershey/vanilla_derender/char_f1") == pytest.approx(0.95)
+    assert linked(good, "train_run", "metrics.train/loss") == pytest.approx(0.1)
     unc = runs[runs["tags.arm"] == "unconstrained"].iloc[0]
-    assert unc["metrics.eval/synthetic_ink/vanilla/char_f1"] == pytest.approx(0.9)
-    assert unc["tags.trained"].startswith("reused:")
+    assert linked(unc, "eval_run", "metrics.eval/hershey/vanilla_derender/char_f1") == pytest.approx(0.9)
+    assert unc["tags.trained"] == f"reused:{good['tags.train_run']}"
+    assert unc["tags.train_run"] == good["tags.train_run"]
     # the failed run keeps its executed notebook as an artifact
     art = tracking.runs_dir() / "artifacts"
     assert list(art.rglob(f"{failed['run_id']}/artifacts/notebooks/train.ipynb"))

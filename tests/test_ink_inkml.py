@@ -82,7 +82,8 @@ RELEASE_DOC = """<?xml version="1.0" encoding="UTF-8"?>
 </ink>"""
 
 
-@pytest.mark.parametrize("label,mode", [("Vanilla Derender", "vanilla"), ("Vanilla", "vanilla"),
+@pytest.mark.parametrize("label,mode", [("Vanilla Derender", "vanilla_derender"),
+                                        ("Vanilla", "vanilla_derender"),
                                         ("Derender with Text", "derender_with_text"),
                                         ("Recognize and Derender", "recognize_and_derender")])
 def test_release_variant(label, mode):
@@ -95,7 +96,7 @@ def test_release_variant(label, mode):
     again = inkml.parse_inkml(inkml.to_inkml_string(doc.ink, doc.annotations, "inksight"))
     assert _same(again.ink, doc.ink) and again.annotations == doc.annotations
     assert inkml.MODE_LABELS[mode] in ("Vanilla Derender", "Derender with Text", "Recognize and Derender")
-    assert inkml.mode_from_label({"vanilla": "vanilla", "derender_with_text": "d+t",
+    assert inkml.mode_from_label({"vanilla_derender": "vanilla", "derender_with_text": "d+t",
                                   "recognize_and_derender": "r+d"}[mode]) == mode
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from inkrepro import tracking
 from inkrepro.experiments import build, notebooks, results
+from inkrepro.experiments.tables import common
 
 
 def test_notebooks_match_generator_and_have_one_literal_parameters_cell():
@@ -33,12 +34,12 @@ def test_notebooks_match_generator_and_have_one_literal_parameters_cell():
 def test_table_formats_and_separation_text(tmp_path):
     df = pd.DataFrame({"arm": ["a", "a", "b", "b", "c", "c"],
                        "m": [1.0, 1.1, 2.0, 2.2, 1.05, 1.5]})
-    text = results.separation_text(df, "m", "a", ["a", "b", "c"], {"a": "A", "b": "B", "c": "C"})
+    text = common.separation_text(df, "m", "a", ["a", "b", "c"], {"a": "A", "b": "B", "c": "C"})
     assert "1 of 2 arms separate" in text and "B (higher by 1.050)" in text
     assert "no claim at this scale" in text and "C" in text
-    assert results.mean_sd([1.0, 3.0]) == "2.000 ± 1.414"
+    assert common.mean_sd([1.0, 3.0]) == "2.000 ± 1.414"
     out = results.Output("t", "T")
-    results.save_table(out, pd.DataFrame({"a_b": ["x & y"], "v": [0.5]}), "t", tmp_path,
+    common.save_table(out, pd.DataFrame({"a_b": ["x & y"], "v": [0.5]}), "t", tmp_path,
                        caption="c")
     tex = (tmp_path / "t.tex").read_text()
     assert r"a\_b" in tex and r"x \& y" in tex and r"\caption{c}" in tex
@@ -70,18 +71,24 @@ def test_reproduce_smoke_every_table_and_figure_from_mlflow(tmp_path, monkeypatc
         assert len(logged) >= 1, name
         all_ids = set(tracking.search_runs("")["run_id"])
         assert set(meta["mlflow_runs"]) <= all_ids, name
-        # executed through papermill
+        # executed through papermill, and published for readers with their outputs
         assert (tracking.runs_dir() / "results_notebooks" / "smoke" / f"{name}.ipynb").exists()
-    # the numbers in the ablation table are the MLflow metrics of the runs it names
+        executed = nbformat.read(str(rdir / "notebooks" / f"{name}.ipynb"), as_version=4)
+        assert any(c.get("outputs") for c in executed.cells), name
+        assert f"[executed](notebooks/{name}.ipynb)" in index
+    # the numbers in the ablation table are the metrics of the evaluation runs the jobs link to
     runs = pd.read_csv(rdir / "ablation_training_tasks_runs.csv")
     done = runs[runs["state"] == "done"]
     assert len(done) >= 2
-    mlf = tracking.search_runs("tags.inkrepro_kind = 'job'").set_index("run_id")
-    metric = "eval/hershey/vanilla/dtw"
+    evals = tracking.search_runs("tags.inkrepro_kind = 'evaluate'").set_index("run_id")
+    jobs = tracking.search_runs("tags.inkrepro_kind = 'job'").set_index("run_id")
+    metric = "eval/hershey/vanilla_derender/dtw"
     for _, r in done.iterrows():
-        assert r[metric] == pytest.approx(mlf.loc[r["run_id"], f"metrics.{metric}"])
+        assert jobs.loc[r["run_id"], "tags.eval_run"] == r["eval_run"]
+        assert r[metric] == pytest.approx(evals.loc[r["eval_run"], f"metrics.{metric}"])
+    assert "train/loss" in runs and "train/train/loss" not in runs
     # jobs carry their executed notebooks; the eval-only arm reused a checkpoint
-    unc = mlf[mlf["tags.arm"] == "unconstrained"]
+    unc = jobs[jobs["tags.arm"] == "unconstrained"]
     assert len(unc) == 1 and unc.iloc[0]["tags.trained"].startswith("reused:")
     # a second reproduce skips every finished job (idempotent)
     from inkrepro.experiments import spec, sweep

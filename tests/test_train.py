@@ -1,5 +1,5 @@
 """Training: schedule values, a smoke run with MLflow, exact resume after SIGKILL, 8 fake
-devices (data x fsdp mesh), non-finite loss stop, load_for_inference + constrained decoding."""
+devices (data x fsdp mesh), non-finite loss stop, the checkpoint through inkrepro.infer."""
 
 import json
 import os
@@ -62,6 +62,10 @@ def test_profiles_and_overrides():
         config.profile("huge")
     with pytest.raises(UserError, match="unknown config key"):
         config.profile("smoke", ["train.stepz=3"])
+    with pytest.raises(UserError, match="source_weights names source"):   # a misspelled source
+        config.profile("laptop", {"data.source_weights.hersey": 2.0})
+    assert config.profile("laptop", {"data.ink_sources": ["hershey"],
+                                     "data.source_weights": {"hershey": 1.0}}).data.source_weights == {"hershey": 1.0}
 
 
 def _run(workdir, overrides, env_extra=None, wait=True):
@@ -79,7 +83,7 @@ def _run(workdir, overrides, env_extra=None, wait=True):
 def _params(workdir):
     from flax import nnx
 
-    from inkrepro.train import load_for_inference
+    from inkrepro.checkpoint import load_for_inference
 
     model, _, _ = load_for_inference(workdir)
     return jax.tree.leaves(nnx.state(model, nnx.Param))
@@ -129,31 +133,27 @@ def test_eight_fake_devices_data_and_fsdp_mesh(tmp_path):
 
 
 def test_smoke_run_tracks_and_loads_for_inference(tmp_path):
-    from inkrepro import tasks, tracking
+    from inkrepro import infer, tracking
     from inkrepro.data import pipeline
-    from inkrepro.model import decode
-    from inkrepro.train import load_for_inference, train
+    from inkrepro.train import train
 
     cfg = config.profile("smoke", ["train.progress=false", "train.steps=4"])
     res = train(cfg, tmp_path / "w")
     assert res["run_id"] and np.isfinite(res["metrics"]["train/loss"]) and "val/loss" in res["metrics"]
+    assert json.loads((tmp_path / "w" / "result.json").read_text())["run_id"] == res["run_id"]
     runs = tracking.search_runs(f"attributes.run_id = '{res['run_id']}'")
     row = runs.iloc[0]
     assert row["params.config.train.lr_clamp_zero"] == "False" and row["tags.checkpoint_dir"]
     assert "metrics.val/loss" in runs.columns and row["tags.git_commit"]
-    model, vocab, cfg2 = load_for_inference(tmp_path / "w")
-    assert cfg2 == cfg and vocab.size == model.vocab_size
+    assert row["metrics.train/data/task/vanilla_derender"] > 0   # the pipeline's counters
+    inf = infer.Inference.load(tmp_path / "w", decoding=infer.Decoding(max_len=16))
+    assert inf.cfg == cfg and inf.vocab.size == inf.model.vocab_size
     ex = pipeline.make_eval_examples(cfg.data, "test", n=2, sources=("hershey",))
-    img = np.stack([e.image for e in ex])
-    prompt = np.stack([tasks.encode_prompt(vocab, "Derender the ink.", cfg.data.max_prompt_len)] * len(ex))
-    ids = np.asarray(decode.generate(model, img, prompt, max_len=16, constrained=True, vocab=vocab,
-                                     allow_text=False))
-    for row in ids:
-        text, ink = vocab.decode_output(row)
-        assert text == "" and len(ink.strokes) >= 1
+    for o in inf.derender([e.image for e in ex]):      # constrained by default: always a stroke
+        assert o.text_out == "" and len(o.ink.strokes) >= 1 and o.prompt == "Derender the ink."
     with pytest.raises(UserError, match="different config"):
         train(config.profile("smoke", ["train.steps=5"]), tmp_path / "w")
-    from inkrepro.model.gallery import make_gallery, plot_curves
+    from inkrepro.evaluate.gallery import make_gallery, plot_curves
 
     assert plot_curves(tmp_path / "w", tmp_path / "loss.png").stat().st_size > 1000
     assert make_gallery(tmp_path / "w", tmp_path / "g.png", n=2, max_len=16).stat().st_size > 1000

@@ -1,6 +1,8 @@
 """`inkrepro <verb>`: one argparse tree; each area registers its own verbs.
 
-Handlers import heavy modules lazily so `inkrepro --help` stays fast. A UserError is printed as
+The CLI modules (this one and ``<area>/cli.py``) hold argument parsing only; each verb's
+handler imports the module that does the work when it runs (the one place where imports sit
+inside functions), so `inkrepro --help` does not load JAX or MLflow. A UserError is printed as
 one message (no traceback) and exits with status 2, and so is an InkError (invalid ink in a
 file or a token string: its message names what is wrong).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 
 from inkrepro.errors import InkError, UserError
@@ -18,7 +21,7 @@ _VERB_MODULES = (
     "inkrepro.ink.demo",
     "inkrepro.data.cli",
     "inkrepro.model.cli",
-    "inkrepro.train",
+    "inkrepro.cli",            # train (below)
     "inkrepro.evaluate.cli",
     "inkrepro.experiments.cli",
 )
@@ -30,6 +33,32 @@ def build_parser() -> argparse.ArgumentParser:
     for name in _VERB_MODULES:
         importlib.import_module(name).register(sub)
     return p
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train (or resume) a derenderer",
+                              description="Train a profile's model; rerun with the same --workdir to resume.")
+    p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
+    p.add_argument("--workdir", required=True, help="run folder (checkpoints, config, metrics)")
+    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. train.steps=200 or model=small (repeatable)")
+    p.add_argument("--parent-run-id", default=None, help="MLflow parent run")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    p.set_defaults(func=_train)
+
+
+def _train(a) -> int:
+    from inkrepro import config, configlib
+    from inkrepro import train as train_mod
+
+    cfg = config.profile(a.profile, a.override)
+    if a.print_config:
+        print(json.dumps(configlib.to_dict(cfg), indent=1))
+        return 0
+    res = train_mod.train(cfg, a.workdir, parent_run_id=a.parent_run_id)
+    print(json.dumps({k: res[k] for k in ("checkpoint", "run_id", "steps")} | {
+        k: round(v, 4) for k, v in res["metrics"].items() if k in ("train/loss", "val/loss")}))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inkrepro import configlib
-from inkrepro.data.pipeline import DataConfig
+from inkrepro.data import config as data_config
+from inkrepro.data.config import DataConfig
+from inkrepro.data.paper_mixture import data_overrides
 from inkrepro.errors import UserError
 from inkrepro.model import configs as model_configs
 from inkrepro.model.configs import ModelConfig
@@ -148,8 +150,6 @@ def paper() -> ExperimentConfig:
     initialised from ImageNet-21k weights: ``-o model.vit_init=/path/vit_b16.npz``.
     """
     model = dataclasses.replace(model_configs.small(), dtype="bfloat16")
-    from inkrepro.data.paper_mixture import data_overrides
-
     data = DataConfig(image_size=224, max_prompt_len=64, max_target_len=1024,
                       vocab_size=32000, num_threads=16, **data_overrides())
     return ExperimentConfig(name="paper", profile="paper", model=model, data=data, train=TrainConfig())
@@ -159,7 +159,8 @@ PROFILES = {"smoke": smoke, "laptop": laptop, "gpu": gpu, "paper": paper}
 
 
 def apply(cfg: ExperimentConfig, overrides: Iterable[str] | Mapping[str, Any] = ()) -> ExperimentConfig:
-    """Apply overrides in order (``model=<name>`` swaps the whole model config)."""
+    """Apply overrides in order (``model=<name>`` swaps the whole model config); the result's
+    names are checked (``data.config.check``) once all are applied."""
     items = (list(overrides.items()) if isinstance(overrides, Mapping)
              else [configlib.parse_override(o) for o in overrides])
     for key, value in items:
@@ -169,6 +170,7 @@ def apply(cfg: ExperimentConfig, overrides: Iterable[str] | Mapping[str, Any] = 
             raise UserError("the profile is chosen with profile(name), not an override")
         else:
             cfg = configlib.apply_overrides(cfg, {key: value})
+    data_config.check(cfg.data)
     return cfg
 
 
@@ -180,5 +182,8 @@ def profile(name: str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Exp
 
 
 def from_dict(d: Mapping[str, Any]) -> ExperimentConfig:
-    """Inverse of ``configlib.to_dict`` (used to reload a run's saved config)."""
-    return configlib.from_dict(ExperimentConfig, d)
+    """Inverse of ``configlib.to_dict``: a resolved config travels as this mapping (sweep jobs,
+    notebooks, a run's ``config.json``) and becomes an ExperimentConfig again here."""
+    cfg = configlib.from_dict(ExperimentConfig, d)
+    data_config.check(cfg.data)
+    return cfg

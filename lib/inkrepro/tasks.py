@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -44,7 +45,9 @@ TARGET_HAS_INK = {"vanilla_derender": True, "derender_with_text": True, "recogni
                   "recognize_rendered": False, "recognize_and_derender": True}
 DEFAULT_MIXTURE = {t: 1.0 for t in TASK_NAMES}  # OUR CHOICE: the paper's weights are unpublished
 
-# Process-wide counters: how often targets were resampled coarser / dropped / prompts cut.
+# Process-wide counters: examples per task, how often targets were resampled coarser or
+# dropped (a counted skip) and prompts cut. The trainer logs them at the end of a run
+# (``train/data/<key>``, counts of that process).
 _LOCK = threading.Lock()
 STATS: Counter = Counter()
 
@@ -84,20 +87,20 @@ def target_string(text: str, ink: Ink | None, task: str) -> str:
 
 @dataclass
 class TaskSample:
+    """One model input of a task and its target: what training featurises and evaluation
+    scores (there ``ink`` is the reference; ``image`` is None when only ink is scored)."""
+
     task: str
-    image: np.ndarray          # SxSx3 uint8 (model input)
+    image: np.ndarray | None   # SxSx3 uint8 (model input)
     prompt: str
     text: str                  # transcription ("" if unknown)
     ink: Ink | None            # ink in the 224 token frame (integers), None for OCR inputs
     id: str = ""
+    source: str = ""           # dataset / source name
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- images
-
-def scale_transform(tf: FrameTransform, k: float) -> FrameTransform:
-    """``tf`` followed by a uniform scale by ``k`` (224 frame -> image_size frame)."""
-    return FrameTransform(tf.ratio * k, tf.dx * k, tf.dy * k, tf.left, tf.top)
-
 
 def crop_rect(ink: Ink, rng: np.random.Generator | None, margin: tuple[float, float] = (0.08, 0.3)):
     """A word-crop rectangle (left, top, w, h) around the ink with a random margin

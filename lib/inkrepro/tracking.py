@@ -8,13 +8,19 @@ to the working directory, overridable with ``INKREPRO_RUNS`` (a folder) or
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import mlflow
+
 from inkrepro.configlib import flatten
+
+logging.getLogger("alembic").setLevel(logging.WARNING)
+logging.getLogger("mlflow").setLevel(logging.WARNING)
 
 EXPERIMENT = "inkrepro"
 
@@ -33,20 +39,9 @@ def tracking_uri() -> str:
     return f"sqlite:///{runs_dir() / 'mlflow.db'}"
 
 
-def _mlflow():
-    import logging
-
-    import mlflow
-
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    return mlflow
-
-
 def setup(experiment: str = EXPERIMENT):
     """Point MLflow at our store and select (creating if needed) the experiment."""
     global _URI_SET_BY_US
-    mlflow = _mlflow()
     runs_dir().mkdir(parents=True, exist_ok=True)
     uri = tracking_uri()
     if uri != os.environ.get("MLFLOW_TRACKING_URI"):
@@ -73,7 +68,7 @@ def git_commit() -> str:
 def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = None,
         tags: Mapping[str, Any] | None = None, experiment: str = EXPERIMENT) -> Iterator[Any]:
     """Start (or resume, with ``run_id``) an MLflow run; nested under ``parent_run_id``."""
-    mlflow = setup(experiment)
+    setup(experiment)
     all_tags = {"git_commit": git_commit(), **{k: str(v) for k, v in (tags or {}).items()}}
     if parent_run_id:
         all_tags["mlflow.parentRunId"] = parent_run_id
@@ -85,7 +80,6 @@ def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = Non
 
 def log_params(params: Mapping[str, Any]) -> None:
     """Flattened params; values longer than MLflow's limit are truncated visibly."""
-    mlflow = _mlflow()
     flat = {k: (str(v) if len(str(v)) < 6000 else str(v)[:5990] + "...") for k, v in
             flatten(params).items()}
     items = list(flat.items())
@@ -94,22 +88,22 @@ def log_params(params: Mapping[str, Any]) -> None:
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    _mlflow().log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
 def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
     p = Path(path)
     if p.is_dir():
-        _mlflow().log_artifacts(str(p), artifact_path)
+        mlflow.log_artifacts(str(p), artifact_path)
     else:
-        _mlflow().log_artifact(str(p), artifact_path)
+        mlflow.log_artifact(str(p), artifact_path)
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
-    _mlflow().set_tags({k: str(v) for k, v in tags.items()})
+    mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
 
 def search_runs(filter_string: str = "", experiment: str = EXPERIMENT, **kw):
     """``mlflow.search_runs`` over our experiment as a pandas DataFrame."""
-    mlflow = setup(experiment)
+    setup(experiment)
     return mlflow.search_runs(experiment_names=[experiment], filter_string=filter_string, **kw)

@@ -4,7 +4,8 @@
     res = train(config.profile("laptop"), "runs/work/laptop")   # -> metrics, checkpoint, run id
 
 The workdir holds ``config.json``, ``vocab/``, ``checkpoints/<step>/`` (Orbax: params,
-optimiser state + step + RNG, Grain iterator state), ``metrics.jsonl`` and ``result.json``.
+optimiser state + step + RNG, Grain iterator state; ``inkrepro.checkpoint``), ``metrics.jsonl``
+and ``result.json`` (written once, at the end: the record of the finished training).
 Rerunning with the same workdir resumes from the latest checkpoint; a run killed and
 resumed ends with the same parameters and metrics as one never killed (on CPU).
 
@@ -21,15 +22,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-from inkrepro import configlib
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+from tqdm.auto import tqdm
+
+from inkrepro import checkpoint, configlib, tasks, tracking
+from inkrepro.data import pipeline
 from inkrepro.errors import UserError
+from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
+from inkrepro.model import derenderer
+from inkrepro.text import Vocabulary
 
 
 # ================================================================================ schedule
 def lr_schedule(tc):
     """T5X ``linear_decay``: ``lr_peak * min(step / warmup, 1 + decay * (warmup - step))``,
     exactly (negative past ``warmup + 1/decay``) unless ``tc.lr_clamp_zero``."""
-    import jax.numpy as jnp
 
     def fn(step):
         s = jnp.asarray(step, jnp.float32)
@@ -45,9 +58,6 @@ def make_optimizer(tc, params, freeze_vit: bool):
     moments, update clipping 1.0, parameter-scaled updates. ``tc.optimizer="adam"`` (OUR
     CHOICE, for small models): Adam (0.9, 0.98) with global-norm clipping at
     ``clipping_threshold``, same schedule. Frozen ViT: zero updates."""
-    import jax
-    import optax
-
     if tc.optimizer == "adafactor":
         tx = optax.adafactor(learning_rate=lr_schedule(tc), decay_rate=tc.adafactor_decay,
                              momentum=None, factored=True, multiply_by_parameter_scale=True,
@@ -68,11 +78,6 @@ def make_optimizer(tc, params, freeze_vit: bool):
 def coordinate_soft_ce(logp_BxTxV, tgt_BxT, ink_offset: int, sigma: float):
     """Cross-entropy against Gaussian soft targets (std ``sigma`` in frame px) over the same
     axis's coordinate ids around each coordinate target; other targets stay one-hot."""
-    import jax.numpy as jnp
-    import numpy as np
-
-    from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
-
     k = tgt_BxT - ink_offset
     is_x, is_y = (k >= 0) & (k <= FRAME_MAX), (k >= Y_OFFSET) & (k <= Y_OFFSET + FRAME_MAX)
     base = jnp.where(is_y, Y_OFFSET, 0)
@@ -90,11 +95,6 @@ def coordinate_soft_ce(logp_BxTxV, tgt_BxT, ink_offset: int, sigma: float):
 def perturb_input_coordinates(tokens_BxT, key, ink_offset: int, std: float, p: float):
     """Decoder inputs with each coordinate id moved by round(N(0, std)) px along its own axis
     (clipped to 0..224) with probability ``p``; other ids unchanged."""
-    import jax
-    import jax.numpy as jnp
-
-    from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
-
     k = tokens_BxT - ink_offset
     is_coord = (k >= 0) & (k <= Y_OFFSET + FRAME_MAX)
     base = jnp.where(k >= Y_OFFSET, Y_OFFSET, 0)
@@ -109,9 +109,6 @@ def loss_and_metrics(logits_BxTxV, batch, num_tasks: int, ink_offset: int = -1,
                      coord_sigma: float = 0.0):
     """Masked softmax cross-entropy (mean over weighted target tokens) and per-task sums.
     ``coord_sigma > 0``: the loss uses coordinate soft targets; the sums stay one-hot CE."""
-    import jax
-    import jax.numpy as jnp
-
     tgt, w = batch["decoder_targets"], batch["loss_weights"]
     logp_BxTxV = jax.nn.log_softmax(logits_BxTxV.astype(jnp.float32), axis=-1)
     if coord_sigma > 0 and ink_offset >= 0:
@@ -129,14 +126,10 @@ def loss_and_metrics(logits_BxTxV, batch, num_tasks: int, ink_offset: int = -1,
 
 def summarize(sums: dict, prefix: str) -> dict[str, float]:
     """Per-task and overall loss / token accuracy from accumulated sums (host numpy)."""
-    import numpy as np
-
-    from inkrepro.tasks import TASK_NAMES
-
     tok = np.maximum(sums["tokens"], 1e-9)
     out = {f"{prefix}/loss": float(sums["ce"].sum() / max(sums["tokens"].sum(), 1e-9)),
            f"{prefix}/token_accuracy": float(sums["correct"].sum() / max(sums["tokens"].sum(), 1e-9))}
-    for k, name in enumerate(TASK_NAMES):
+    for k, name in enumerate(tasks.TASK_NAMES):
         if sums["tokens"][k] > 0:
             out[f"{prefix}/{name}/loss"] = float(sums["ce"][k] / tok[k])
             out[f"{prefix}/{name}/token_accuracy"] = float(sums["correct"][k] / tok[k])
@@ -146,8 +139,6 @@ def summarize(sums: dict, prefix: str) -> dict[str, float]:
 # ================================================================================ mesh
 def make_mesh(tc):
     """A (data, fsdp) device mesh from the config (classic auto-sharded axes)."""
-    import jax
-
     n, f = jax.device_count(), max(1, tc.mesh_fsdp)
     d = tc.mesh_data if tc.mesh_data > 0 else n // f
     if d * f != n:
@@ -159,10 +150,6 @@ def make_mesh(tc):
 
 def param_sharding(mesh, x):
     """FSDP rule: shard the largest dimension divisible by the fsdp size; else replicate."""
-    import jax
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
-
     f = mesh.shape["fsdp"]
     shape = getattr(x, "shape", ())
     spec = [None] * len(shape)
@@ -172,14 +159,10 @@ def param_sharding(mesh, x):
             if shape[i] % f == 0 and shape[i] >= f:
                 spec[i] = "fsdp"
                 break
-    del jax
     return NamedSharding(mesh, P(*spec))
 
 
 def batch_sharding(mesh):
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
-
     return NamedSharding(mesh, P(("data", "fsdp")))
 
 
@@ -205,57 +188,12 @@ def _prepare_workdir(cfg, workdir: Path) -> None:
         _save_json(cpath, d)
 
 
-def _checkpoint_manager(workdir: Path, keep: int):
-    import orbax.checkpoint as ocp
-
-    return ocp.CheckpointManager(
-        (workdir / "checkpoints").resolve(),
-        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
-        item_names=("params", "train_state", "data", "meta"))
-
-
-def _abstract(tree, shardings):
-    import jax
-
-    return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), tree, shardings)
-
-
-# ================================================================================ compile cache
-def enable_compilation_cache() -> str:
-    """Turn on JAX's persistent compilation cache (``$INKREPRO_JAX_CACHE``, default
-    ``<INKREPRO_CACHE>/jax``; ``0`` turns it off). Sweep arms that share shapes, and the
-    evaluation of every arm, then reuse compiled programs across processes; results are
-    bit-identical (only compilation is cached)."""
-    import jax
-
-    from inkrepro.data.pipeline import cache_dir
-
-    d = os.environ.get("INKREPRO_JAX_CACHE", "")
-    if d == "0":
-        return ""
-    d = d or str(cache_dir() / "jax")
-    if jax.config.jax_compilation_cache_dir != d:
-        jax.config.update("jax_compilation_cache_dir", d)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return d
-
-
 # ================================================================================ train
 def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[str, Any]:
-    """Train (or resume) ``cfg`` in ``workdir``; returns {metrics, checkpoint, run_id, ...}."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    import orbax.checkpoint as ocp
-    from flax import nnx
-    from tqdm.auto import tqdm
-
-    from inkrepro import tasks, tracking
-    from inkrepro.data import pipeline
-    from inkrepro.model import derenderer
-    from inkrepro.text import Vocabulary
-
-    enable_compilation_cache()
+    """Train (or resume) ``cfg`` in ``workdir``; returns {metrics, checkpoint, run_id, ...}
+    (also written to ``workdir/result.json``, the one record of a finished training)."""
+    t_start = time.perf_counter()
+    checkpoint.enable_compilation_cache()
     workdir = Path(workdir).resolve()
     tc, mc, dc = cfg.train, cfg.model, cfg.data
     _prepare_workdir(cfg, workdir)
@@ -267,7 +205,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     if tc.batch_size % n_dev or tc.batch_size % n_proc:
         raise UserError(f"train.batch_size={tc.batch_size} must be divisible by the {n_dev} devices")
     b_sh = batch_sharding(mesh)
-    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    replicated = NamedSharding(mesh, P())
 
     # ------------------------------------------------------------------ input
     vocab = pipeline.load_vocab(dc)
@@ -318,9 +256,9 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
 
         (loss, sums), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
         updates, opt = tx.update(grads, state["opt"], state["params"])
-        new = {"params": optax_apply(state["params"], updates), "opt": opt,
+        new = {"params": optax.apply_updates(state["params"], updates), "opt": opt,
                "step": state["step"] + 1, "rng": state["rng"]}
-        return new, {**sums, "loss": loss, "grad_norm": optax_global_norm(grads),
+        return new, {**sums, "loss": loss, "grad_norm": optax.tree.norm(grads),
                      "lr": schedule(state["step"])}
 
     def eval_step(params, batch):
@@ -334,24 +272,16 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     p_eval_step = jax.jit(eval_step, in_shardings=(state_sh["params"], b_sh), out_shardings=replicated)
 
     # ------------------------------------------------------------------ checkpoint
-    mgr = _checkpoint_manager(workdir, tc.keep_checkpoints)
+    mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
     latest = mgr.latest_step()
     if latest is None:
         state = jax.jit(init_state, out_shardings=state_sh)(params)
         start = 0
     else:
-        ab = _abstract(shapes, state_sh)
-        try:
-            r = mgr.restore(latest, args=ocp.args.Composite(
-                params=ocp.args.StandardRestore(ab["params"]),
-                train_state=ocp.args.StandardRestore({k: ab[k] for k in ("opt", "step", "rng")}),
-                data=ocp.args.JsonRestore(), meta=ocp.args.JsonRestore()))
-        except Exception as e:  # noqa: BLE001 - corrupt / incompatible checkpoint
-            raise UserError(f"cannot restore checkpoint {workdir}/checkpoints/{latest} ({type(e).__name__}: "
-                            f"{str(e)[:200]}); delete that step folder to fall back to an older one") from None
-        state = {"params": r["params"], **r["train_state"]}
-        data_it.set_state(r["data"])
-        start = int(r["meta"]["step"])
+        state, data_state, meta = checkpoint.restore(mgr, latest, checkpoint.abstract(shapes, state_sh),
+                                                     workdir)
+        data_it.set_state(data_state)
+        start = int(meta["step"])
     del params
 
     # ------------------------------------------------------------------ tracking
@@ -436,95 +366,24 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
             if tc.eval_every > 0 and step % tc.eval_every == 0 and step != tc.steps:
                 val = validate(step)
             if is_ckpt:
-                mgr.save(step, args=ocp.args.Composite(
-                    params=ocp.args.StandardSave(state["params"]),
-                    train_state=ocp.args.StandardSave({k: state[k] for k in ("opt", "step", "rng")}),
-                    data=ocp.args.JsonSave(data_it.get_state()),
-                    meta=ocp.args.JsonSave({"step": step, "metrics": last})))
+                checkpoint.save(mgr, step, state, data_it.get_state(), last)
             bar.update(1)
         bar.close()
         mgr.wait_until_finished()
         val = validate(tc.steps)
         if not last and mgr.latest_step() is not None:  # resumed at the very end
-            last = dict(mgr.restore(mgr.latest_step(), args=ocp.args.Composite(
-                meta=ocp.args.JsonRestore()))["meta"]["metrics"])
+            last = dict(checkpoint.restore_meta(mgr, mgr.latest_step())["metrics"])
         metrics = {**last, **val}
+        seconds = time.perf_counter() - t_start
         result = {"metrics": metrics, "checkpoint": str(workdir / "checkpoints"), "run_id": run_id,
-                  "workdir": str(workdir), "steps": tc.steps, "model_params": counts["total"]}
+                  "workdir": str(workdir), "steps": tc.steps, "model_params": counts["total"],
+                  "seconds": seconds}
         _save_json(workdir / "result.json", result)
         if tc.track:
+            # counted skips and truncations of the input pipeline in this process
+            tracking.log_metrics({f"train/data/{k}": v for k, v in tasks.stats().items()})
+            tracking.log_metrics({"train/seconds": seconds})
             tracking.log_artifact(workdir / "config.json")
             tracking.log_artifact(workdir / "result.json")
     mgr.close()
     return result
-
-
-def optax_apply(params, updates):
-    import optax
-
-    return optax.apply_updates(params, updates)
-
-
-def optax_global_norm(tree):
-    import optax
-
-    return optax.tree.norm(tree)
-
-
-# ================================================================================ inference
-def load_for_inference(workdir: str | Path, step: int | None = None):
-    """-> (model with the latest (or ``step``) checkpoint's parameters, vocab, cfg)."""
-    import jax
-    import orbax.checkpoint as ocp
-    from flax import nnx
-
-    from inkrepro import config as config_mod
-    from inkrepro.model import derenderer
-    from inkrepro.text import Vocabulary
-
-    workdir = Path(workdir)
-    if not (workdir / "config.json").is_file():
-        raise UserError(f"{workdir} is not a training workdir (no config.json); train first")
-    cfg = config_mod.from_dict(json.loads((workdir / "config.json").read_text()))
-    vocab = Vocabulary.load(workdir / "vocab")
-    ckdir = (workdir / "checkpoints").resolve()
-    mgr = ocp.CheckpointManager(ckdir, item_names=("params", "train_state", "data", "meta"))
-    step = mgr.latest_step() if step is None else step
-    if step is None:
-        raise UserError(f"no checkpoint in {ckdir}; the run has not saved one yet")
-    abstract = derenderer.abstract(cfg.model, image_size=cfg.data.image_size, vocab_size=vocab.size)
-    graphdef, ab_params, rest = nnx.split(abstract, nnx.Param, ...)
-    sh = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-    try:
-        r = mgr.restore(step, args=ocp.args.Composite(params=ocp.args.StandardRestore(
-            _abstract(ab_params, jax.tree.map(lambda _: sh, ab_params)))))
-    except Exception as e:  # noqa: BLE001
-        raise UserError(f"cannot read checkpoint {ckdir}/{step} ({type(e).__name__}: {str(e)[:200]})") from None
-    mgr.close()
-    return nnx.merge(graphdef, r["params"], rest), vocab, cfg
-
-
-# ================================================================================ CLI
-def register(subparsers) -> None:
-    p = subparsers.add_parser("train", help="train (or resume) a derenderer",
-                              description="Train a profile's model; rerun with the same --workdir to resume.")
-    p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
-    p.add_argument("--workdir", required=True, help="run folder (checkpoints, config, metrics)")
-    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, e.g. train.steps=200 or model=small (repeatable)")
-    p.add_argument("--parent-run-id", default=None, help="MLflow parent run")
-    p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
-    p.set_defaults(func=_cmd_train)
-
-
-def _cmd_train(a) -> int:
-    from inkrepro import config as config_mod
-
-    cfg = config_mod.profile(a.profile, a.override)
-    if a.print_config:
-        print(json.dumps(configlib.to_dict(cfg), indent=1))
-        return 0
-    res = train(cfg, a.workdir, parent_run_id=a.parent_run_id)
-    print(json.dumps({k: res[k] for k in ("checkpoint", "run_id", "steps")} | {
-        k: round(v, 4) for k, v in res["metrics"].items() if k in ("train/loss", "val/loss")}))
-    return 0

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import sys
 
+from inkrepro import configlib
+from inkrepro.data import photos, synthetic
+from inkrepro.data.store import Store
+
 
 def run(spec: dict) -> None:
-    from inkrepro import configlib
-    from inkrepro.data import photos, synthetic
-    from inkrepro.data.store import Store
-
     if spec["source"] == "photos":
         cfg, gen = configlib.from_dict(photos.PhotoConfig, spec["config"]), photos.generate
     else:

@@ -1,4 +1,5 @@
-"""`inkrepro data list | prepare NAME --root PATH | verify NAME --root PATH`."""
+"""`inkrepro data list | prepare NAME --root PATH | verify NAME --root PATH` (argument parsing;
+each handler imports the module that does the work when it runs, see ``inkrepro.cli``)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,13 @@ import argparse
 import json
 from typing import Any
 
-from inkrepro.errors import UserError
+import yaml
+
+from inkrepro.data.readers._base import parse_split_option
+from inkrepro.errors import BadRecord, UserError
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    import yaml
-
-    from inkrepro.data.readers._base import parse_split_option
-
     opts: dict[str, Any] = {}
     for item in args.option or ():
         if "=" not in item:
@@ -35,8 +35,6 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _call(fn, name: str, opts: dict[str, Any], **kw):
-    from inkrepro.errors import BadRecord
-
     try:
         return fn(name, options=opts, **kw)
     except BadRecord as e:  # --strict

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import defusedxml.ElementTree as ET
 import numpy as np
+from HersheyFonts import HersheyFonts
 
 from inkrepro.errors import UserError
 
@@ -51,8 +53,6 @@ class Glyph:
 @lru_cache(maxsize=16)
 def hershey_face(name: str) -> dict[str, Glyph]:
     """All glyphs of a Hershey face, normalised."""
-    from HersheyFonts import HersheyFonts
-
     if name not in HersheyFonts().default_font_names:
         raise UserError(f"unknown Hershey face {name!r}")
     f = HersheyFonts()
@@ -179,8 +179,6 @@ _KVG_BASE, _KVG_CAP = 92.0, 12.0   # baseline / top of a full-height glyph in th
 @lru_cache(maxsize=8192)
 def kanjivg_glyph(ch: str) -> Glyph | None:
     """Stroke-ordered glyph of ``ch`` from KanjiVG (None if KanjiVG lacks it)."""
-    import defusedxml.ElementTree as ET
-
     path = kanjivg_dir() / f"{ord(ch):05x}.svg"
     if not path.is_file():
         return None
@@ -214,10 +212,10 @@ def kanjivg_chars() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def ttf_fonts() -> list[Path]:
-    """Outline fonts for the photo stand-in: matplotlib's DejaVu (+ system DejaVu/Liberation)."""
-    import matplotlib
-
-    d = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    """Outline fonts for the photo stand-in: matplotlib's DejaVu (+ system DejaVu/Liberation),
+    found without importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    d = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" if spec and spec.origin else Path()
     found = sorted(p for p in d.glob("DejaVu*.ttf") if "Display" not in p.name)
     for sysdir in (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation")):
         if sysdir.is_dir():

@@ -50,7 +50,7 @@ def _font(path: str, px: int) -> ImageFont.FreeTypeFont:
 
 @lru_cache(maxsize=16)
 def _words(language: str, n: int, min_chars: int, max_chars: int) -> tuple[str, ...]:
-    import wordfreq
+    import wordfreq  # ~1 s to import; only generation needs it (configs stay light)
 
     out = [w for w in wordfreq.top_n_list(language, n * 2)
            if min_chars <= len(w) <= max_chars and w.isprintable() and w.isalpha()]

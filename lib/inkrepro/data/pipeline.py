@@ -1,4 +1,4 @@
-"""Training and evaluation inputs: DataConfig, cached corpora, vocabulary, Grain mixtures.
+"""Training and evaluation inputs: cached corpora, vocabulary, Grain mixtures, evaluation samples.
 
 Training batches (``make_train_iterator``) are dicts of numpy arrays with fixed shapes:
 
@@ -18,79 +18,33 @@ iterator's ``get_state()``/``set_state()`` restores it exactly.
 Corpora: synthetic sources ("hershey", "kanjivg", "photos") are generated once per
 (source config, seed, sizes) into ``<cache>/corpora/<source>-<hash>`` (Parquet Store); any
 other source name is a prepared dataset read from ``<prepared_root>/<name>`` (a Store).
-Cache dir: ``$INKREPRO_CACHE`` or ``runs/cache``.
+The config (``DataConfig``) and the cache dir live in ``inkrepro.data.config``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
-from dataclasses import dataclass, field
+import subprocess
+import sys
+import threading
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+import grain
 import numpy as np
+from tqdm.auto import tqdm
 
 from inkrepro import configlib, tasks
 from inkrepro.data import photos as photo_gen
 from inkrepro.data import synthetic
+from inkrepro.data.config import SYNTHETIC_SOURCES, DataConfig, cache_dir, check, prepared_dir
 from inkrepro.data.schema import Example
 from inkrepro.data.store import ExampleSource, Store
 from inkrepro.errors import UserError
-from inkrepro.ink.augment import AugmentConfig
-from inkrepro.ink.core import Ink
+from inkrepro.tasks import TaskSample
 from inkrepro.text import Vocabulary
-
-SYNTHETIC_SOURCES = ("hershey", "kanjivg", "photos")
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Everything that decides what the model sees. Seeds: ``corpus_seed`` (generated data);
-    the shuffle/augmentation seed is the ``seed`` argument of make_train_iterator."""
-
-    image_size: int = 224
-    max_prompt_len: int = 32
-    max_target_len: int = 1024
-    mixture: dict[str, float] = field(default_factory=lambda: dict(tasks.DEFAULT_MIXTURE))
-    ink_sources: tuple[str, ...] = ("hershey", "kanjivg")
-    ocr_sources: tuple[str, ...] = ("photos",)
-    source_weights: dict[str, float] = field(default_factory=dict)  # default: equal
-    train_size: int = 3000          # examples per synthetic source
-    validation_size: int = 200
-    test_size: int = 200
-    corpus_seed: int = 0
-    sample_rate_hz: float = 100.0   # synthetic pen sampling rate
-    ink_spacing: float = 0.0        # >0: resample target ink at this spacing (224-frame px)
-    hershey: synthetic.SyntheticInkConfig = synthetic.SyntheticInkConfig()
-    kanjivg: synthetic.SyntheticInkConfig = synthetic.SyntheticInkConfig(
-        glyphs="kanjivg", languages=synthetic.CJK_LANGUAGES, faces=(), face_weights=(),
-        num_writers=60)
-    photos: photo_gen.PhotoConfig = photo_gen.PhotoConfig()
-    augmentation: AugmentConfig = AugmentConfig()
-    # "sentencepiece" (mT5 style, the paper) or "byte" (ByT5-style byte ids; OUR CHOICE for
-    # small corpora, where SentencePiece learns whole words as pieces). See ``inkrepro.text``.
-    text_vocab: str = "sentencepiece"
-    vocab_size: int = 1000          # SentencePiece pieces (ignored for byte ids)
-    spm_model: str = ""             # path of a user SentencePiece model (e.g. mT5); "" = train
-    recognition_prompt: str = tasks.RECOGNITION_PROMPT   # OUR CHOICE (unpublished)
-    num_threads: int = 0            # grain reader threads (0 = in the calling thread)
-    prefetch: int = 64              # elements buffered when num_threads > 0
-    prepared_root: str = ""         # prepared real datasets; "" = <cache>/prepared
-
-    def sizes(self) -> dict[str, int]:
-        return {"train": self.train_size, "validation": self.validation_size, "test": self.test_size}
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("INKREPRO_CACHE", "runs/cache")).resolve()
-
-
-def prepared_dir(cfg: DataConfig, name: str) -> Path:
-    root = Path(cfg.prepared_root) if cfg.prepared_root else cache_dir() / "prepared"
-    return root / name
-
 
 # ----------------------------------------------------------------------------- corpora
 
@@ -110,11 +64,6 @@ CHUNK = 500  # examples per generated shard (part of the cache key: chunks are s
 
 def _generate_parallel(st: Store, source: str, scfg, todo, workers: int, bar) -> None:
     """Generate chunks in ``workers`` fresh interpreters (``python -m inkrepro.data._genworker``)."""
-    import json
-    import subprocess
-    import sys
-    import threading
-
     jobs = [[f"{split}-{off // CHUNK:05d}", split, off, n] for split, off, n in todo]
     procs = []
     for w in range(workers):
@@ -178,8 +127,6 @@ def corpus_store(cfg: DataConfig, source: str) -> Store:
     jobs = [(split, off, min(CHUNK, n - off)) for split, n in cfg.sizes().items()
             for off in range(0, n, CHUNK)]
     todo = [j for j in jobs if not st.has_shard(f"{j[0]}-{j[1] // CHUNK:05d}")]
-    from tqdm.auto import tqdm
-
     total = sum(j[2] for j in jobs)
     with tqdm(total=total, initial=total - sum(j[2] for j in todo), desc=f"generating {source}",
               unit="ex", leave=False, disable=os.environ.get("INKREPRO_NO_PROGRESS") == "1") as bar:
@@ -247,8 +194,6 @@ def load_vocab(cfg: DataConfig) -> Vocabulary:
     return vocab
 
 
-build_vocab = load_vocab
-
 
 # ----------------------------------------------------------------------------- training
 
@@ -270,9 +215,7 @@ def task_sources(cfg: DataConfig, task: str) -> tuple[str, ...]:
 
 def active_mixture(cfg: DataConfig) -> dict[str, float]:
     """Normalised task weights (tasks with weight 0 or without sources removed)."""
-    bad = set(cfg.mixture) - set(tasks.TASK_NAMES)
-    if bad:
-        raise UserError(f"unknown task(s) in mixture: {sorted(bad)}; tasks: {', '.join(tasks.TASK_NAMES)}")
+    check(cfg)
     w = {t: float(v) for t, v in cfg.mixture.items() if float(v) > 0 and task_sources(cfg, t)}
     if not w:
         raise UserError("the task mixture is empty (all weights 0 or no sources)")
@@ -283,8 +226,6 @@ def active_mixture(cfg: DataConfig) -> dict[str, float]:
 def make_train_dataset(cfg: DataConfig, vocab: Vocabulary, seed: int = 0, split: str = "train",
                        shard_index: int = 0, shard_count: int = 1):
     """The infinite, mixed, featurised grain.MapDataset of single examples (sharded)."""
-    import grain
-
     mix = active_mixture(cfg)
     task_ds, task_w = [], []
     for task, weight in mix.items():
@@ -307,24 +248,12 @@ def make_train_dataset(cfg: DataConfig, vocab: Vocabulary, seed: int = 0, split:
 
 
 def make_train_iterator(cfg: DataConfig, vocab: Vocabulary, batch_size: int, seed: int = 0,
-                        shard_index: int | None = None, shard_count: int | None = None,
-                        split: str = "train"):
+                        shard_index: int = 0, shard_count: int = 1, split: str = "train"):
     """Checkpointable grain iterator of fixed-shape batches (see module docstring).
 
-    ``shard_index``/``shard_count`` default to ``jax.process_index()/process_count()`` when
-    JAX is already imported, else 0/1. ``batch_size`` is per process.
+    ``shard_index``/``shard_count``: this process's data shard (the trainer passes
+    ``jax.process_index()``/``jax.process_count()``). ``batch_size`` is per process.
     """
-    import grain
-
-    if shard_index is None or shard_count is None:
-        import sys
-
-        if "jax" in sys.modules:
-            import jax
-
-            shard_index, shard_count = jax.process_index(), jax.process_count()
-        else:
-            shard_index, shard_count = 0, 1
     ds = make_train_dataset(cfg, vocab, seed, split, shard_index, shard_count)
     opts = grain.ReadOptions(num_threads=cfg.num_threads,
                              prefetch_buffer_size=cfg.prefetch if cfg.num_threads else 0)
@@ -349,36 +278,17 @@ def batch_shapes(cfg: DataConfig, batch_size: int) -> dict[str, tuple[tuple[int,
             "task_id": ((batch_size,), np.int32)}
 
 
-def stats() -> dict[str, int]:
-    """Process-wide counters: examples per task, ink targets resampled / dropped, prompts cut."""
-    return tasks.stats()
-
-
 # ----------------------------------------------------------------------------- evaluation
-
-@dataclass
-class EvalExample:
-    """One evaluation input: ``image`` (SxSx3, the model input), ``ink`` (reference in the 224
-    token frame; None for photos), ``text``, ``id``."""
-
-    id: str
-    source: str
-    kind: str
-    text: str
-    image: np.ndarray
-    ink: Ink | None
-    writer: str = ""
-    language: str = ""
-    script: str = ""
-
 
 def make_eval_examples(cfg: DataConfig, split: str = "test", n: int | None = None, *,
                        sources: tuple[str, ...] | None = None, augment: bool = True,
-                       seed: int = 0) -> list[EvalExample]:
-    """Deterministic evaluation inputs from ``sources`` (default: all ink + ocr sources).
+                       seed: int = 0) -> list[TaskSample]:
+    """Deterministic evaluation inputs from ``sources`` (default: all ink + ocr sources), as
+    task samples whose ``ink`` is the reference (224 frame; None for photos) and whose
+    ``source``/``meta`` (writer, language) say where they come from.
 
     Ink sources are rendered like training inputs (photo-like if ``augment``; the rendering
-    of example i depends only on (seed, source, i)); photos (``kind="ocr"``) have no ink.
+    of example i depends only on (seed, source, i)); photos have no ink.
     ``n`` caps the examples per source.
     """
     out = []
@@ -392,13 +302,6 @@ def make_eval_examples(cfg: DataConfig, split: str = "test", n: int | None = Non
             s = tasks.make_sample(task, ex, image_size=cfg.image_size,
                                   augment=cfg.augmentation if augment else None, rng=rng,
                                   recognition_prompt=cfg.recognition_prompt)
-            out.append(EvalExample(ex.id, src, ex.kind, ex.text, s.image, s.ink, ex.writer,
-                                   ex.language, ex.script))
+            out.append(dataclasses.replace(s, source=src, meta={"writer": ex.writer,
+                                                                "language": ex.language}))
     return out
-
-
-def describe(cfg: DataConfig) -> dict[str, Any]:
-    """What a run should log about its data: mixture, sources, sizes."""
-    return {"mixture": active_mixture(cfg), "ink_sources": list(cfg.ink_sources),
-            "ocr_sources": list(cfg.ocr_sources), "sizes": cfg.sizes(),
-            "image_size": cfg.image_size, "max_target_len": cfg.max_target_len}

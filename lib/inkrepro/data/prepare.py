@@ -19,8 +19,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from inkrepro.data import readers
 from inkrepro.data.paper_mixture import PAPER_EVAL_SIZES
+from inkrepro.data.store import Store
 from inkrepro.errors import UserError
 
 PREPARE_VERSION = 2  # 2: readers take the publishers' real layouts (issue 14); older stores are stale
@@ -71,10 +74,6 @@ def require_examples(records, split: str | None = None) -> None:
 def prepare(name: str, root: str | Path, out: str | Path | None = None, *, strict: bool = False,
             shard_size: int = 1000, force: bool = False, progress: bool | None = None,
             options: dict[str, Any] | None = None, split: str | None = None) -> dict[str, Any]:
-    from tqdm import tqdm
-
-    from inkrepro.data.store import Store
-
     options = dict(options or {})
     mod = readers.get(name)
     out = Path(out) if out else default_out(name)
@@ -139,8 +138,6 @@ def prepare(name: str, root: str | Path, out: str | Path | None = None, *, stric
 def verify(name: str, root: str | Path, *, options: dict[str, Any] | None = None,
            progress: bool | None = None, split: str | None = None) -> dict[str, Any]:
     """Counts per split, skips and drops by reason, and the difference to the paper's sizes."""
-    from tqdm import tqdm
-
     mod = readers.get(name)
     records = mod.read(root, split=split, **(options or {}))
     for _ in tqdm(records, desc=f"verify {name}", unit="rec", leave=False, disable=_no_bar(progress)):

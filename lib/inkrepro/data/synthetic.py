@@ -124,7 +124,7 @@ def _charset(cfg: SyntheticInkConfig) -> frozenset[str]:
 def word_list(language: str, n: int, charset: frozenset[str], min_chars: int,
               max_chars: int) -> tuple[str, ...]:
     """Frequent words of ``language`` (wordfreq, offline) writable with ``charset``."""
-    import wordfreq
+    import wordfreq  # ~1 s to import; only generation needs it (configs stay light)
 
     out, seen = [], set()
     for w in wordfreq.top_n_list(language, n * 3):

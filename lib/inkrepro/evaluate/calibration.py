@@ -33,6 +33,7 @@ import numpy as np
 
 from inkrepro.evaluate import metrics as M
 from inkrepro.ink.core import Ink
+from inkrepro.tasks import resample_quantized
 
 FLOORS = ("floor_empty", "floor_constant", "floor_shuffled", "floor_midline")
 CEILING = "ceiling_reference"
@@ -84,8 +85,6 @@ def word_box(ref: Ink | None, image: np.ndarray | None) -> tuple[float, float, f
 
 def reference_at_spacing(ref: Ink, spacing: float) -> Ink:
     """The ceiling ink: the reference as a derenderer trained at ``spacing`` would write it."""
-    from inkrepro.tasks import resample_quantized
-
     return resample_quantized(ref, spacing) if spacing > 0 else ref
 
 

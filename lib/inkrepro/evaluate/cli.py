@@ -1,9 +1,12 @@
-"""`inkrepro evaluate` and `inkrepro recognizer train|show`."""
+"""`inkrepro evaluate` and `inkrepro recognizer train|show` (argument parsing; each handler
+imports the module that does the work when it runs, see ``inkrepro.cli``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+
+from inkrepro.configlib import parse_override
 
 
 def register(subparsers) -> None:
@@ -17,7 +20,7 @@ def register(subparsers) -> None:
     src.add_argument("--inkml-dir", help="folder of InkML files to score (e.g. the authors' released outputs)")
     p.add_argument("--dataset", default="", help="comma-separated datasets (source names: hershey, "
                    "kanjivg, photos, or prepared ones); default: the checkpoint's sources")
-    p.add_argument("--modes", default="", help="comma-separated: vanilla, derender_with_text (d+t), "
+    p.add_argument("--modes", default="", help="comma-separated: vanilla_derender (vanilla), derender_with_text (d+t), "
                    "recognize_and_derender (r+d); default: all three")
     p.add_argument("--n", type=int, default=None, help="examples per dataset (default: all)")
     p.add_argument("--split", default=None)
@@ -50,8 +53,6 @@ def register(subparsers) -> None:
 
 
 def _kw(args) -> dict:
-    from inkrepro.configlib import parse_override
-
     kw = dict(parse_override(s) for s in args.set)
     for name, key in (("n", "n"), ("split", "split"), ("batch_size", "batch_size"),
                       ("text_source", "text_source"), ("recognizer", "recognizer"),
@@ -60,9 +61,7 @@ def _kw(args) -> dict:
         if v is not None:
             kw[key] = v
     if args.dataset:
-        from inkrepro.evaluate.runner import names
-
-        kw["datasets"] = names(args.dataset)
+        kw["datasets"] = args.dataset     # comma-separated: runner.options splits it
     if args.modes:
         kw["modes"] = args.modes
     return kw
@@ -76,10 +75,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         res = runner.evaluate_inkml_dir(args.inkml_dir, references=args.references,
                                         parent_run_id=args.parent_run_id, strict=args.strict, **kw)
     else:
-        if "modes" in kw:
-            from inkrepro.evaluate import modes
-
-            kw["modes"] = tuple(modes.canonical(m) for m in runner.names(kw["modes"]))
         res = runner.evaluate_checkpoint(args.checkpoint, parent_run_id=args.parent_run_id, **kw)
     _print_summary(res)
     return 0

@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from inkrepro import tracking
 from inkrepro.errors import BadRecord, UserError
+from inkrepro.evaluate.metrics import mean_ci
+from inkrepro.ink import draw
 from inkrepro.ink.core import Ink
 
 Q1 = ("good", "okay", "bad")
@@ -56,8 +60,6 @@ def export_sheet(items: Sequence[Item], out_dir: str | Path, *, raters: Sequence
                  raters_per_sample: int = RATERS_PER_SAMPLE, seed: int = 0, grid_size: int = 12) -> Path:
     """Write a blind, shuffled rating sheet. ``raters``: the rater pool; each item gets
     ``raters_per_sample`` of them in rotation (default pool: r1..r3)."""
-    from inkrepro.ink import draw
-
     out = Path(out_dir)
     (out / "items").mkdir(parents=True, exist_ok=True)
     pool = list(raters or [f"r{i + 1}" for i in range(raters_per_sample)])
@@ -69,8 +71,6 @@ def export_sheet(items: Sequence[Item], out_dir: str | Path, *, raters: Sequence
         it = items[int(i)]
         name = f"item{k:04d}"
         panel = draw.panel(it.image, it.ink)
-        from PIL import Image
-
         Image.fromarray(panel).save(out / "items" / f"{name}.png")
         tiles.append((name, panel))
         key_rows.append({"item": name, "sample_id": it.sample_id, "group": it.group})
@@ -131,8 +131,6 @@ def aggregate(ratings: Sequence[Rating], key: str | Path | dict[str, str], *,
               bootstrap: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
     """Per group: n_samples, raters_per_sample, valid, human_like (majority votes) with
     bootstrap 95% CIs over samples, and the Q1 answer shares."""
-    from inkrepro.evaluate.metrics import mean_ci
-
     groups = _read_key(key)
     by_item: dict[str, list[Rating]] = defaultdict(list)
     for r in ratings:
@@ -158,8 +156,6 @@ def aggregate(ratings: Sequence[Rating], key: str | Path | dict[str, str], *,
 def log(agg: dict[str, dict[str, float]], *, parent_run_id: str | None = None,
         tags: dict[str, Any] | None = None) -> list[str]:
     """One MLflow run per group (tags: inkrepro_kind=human_eval, group)."""
-    from inkrepro import tracking
-
     ids = []
     for g, m in agg.items():
         with tracking.run(f"human-eval-{g}", parent_run_id=parent_run_id,

@@ -38,10 +38,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from dtaidistance import dtw, dtw_ndim
 
 from inkrepro.errors import InkError
 from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
+from inkrepro.ink.render import render_mask
 
 FRAME = 224
 AIOU_WIDTHS = (1.0, 3.0, 5.0)
@@ -131,8 +133,6 @@ def _points(ink: Ink) -> np.ndarray:
 
 def dtw_path(a_Nx2: np.ndarray, b_Mx2: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
     """(summed Euclidean cost, warping path) by dtaidistance's C implementation."""
-    from dtaidistance import dtw, dtw_ndim
-
     a = np.ascontiguousarray(a_Nx2, dtype=np.float64)
     b = np.ascontiguousarray(b_Mx2, dtype=np.float64)
     total, paths = dtw_ndim.warping_paths(a, b, use_c=True, inner_dist="euclidean")
@@ -170,8 +170,6 @@ def _resample(ink: Ink, spacing: float, max_points: int) -> Ink:
 
 
 def _mask(ink: Ink, size: int, width: float) -> np.ndarray:
-    from inkrepro.ink.render import render_mask
-
     return render_mask(ink.without_time(), size, width=width) >= 128
 
 

@@ -15,10 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
+import pytesseract
+from PIL import Image
 
 from inkrepro.errors import UserError
-from inkrepro.evaluate.metrics import is_valid
+from inkrepro.evaluate.metrics import content_box, is_valid
 from inkrepro.ink.core import Ink
+from inkrepro.ink.render import render
 
 TESSERACT_CONFIG = "--psm 7"   # one text line (word crops)
 INSTALL_HINT = ("install the Tesseract binary (Debian/Ubuntu: `apt-get install tesseract-ocr "
@@ -35,8 +38,6 @@ def version() -> str | None:
     if shutil.which("tesseract") is None:
         return None
     try:
-        import pytesseract
-
         return str(pytesseract.get_tesseract_version())
     except Exception:  # noqa: BLE001 - a broken install counts as missing
         return None
@@ -56,8 +57,6 @@ def require() -> str:
 def render_for_ocr(ink: Ink, text_height: int = 48, pad: int = 24, width: float = 3.0) -> np.ndarray:
     """Ink -> HxWx3 uint8, black on white, its bbox scaled to ``text_height`` px high (long
     inks are capped at 1600 px wide)."""
-    from inkrepro.ink.render import render
-
     ink = ink.cleaned().without_time()
     if ink.is_empty:
         return np.full((text_height + 2 * pad, text_height + 2 * pad, 3), 255, np.uint8)
@@ -69,19 +68,12 @@ def render_for_ocr(ink: Ink, text_height: int = 48, pad: int = 24, width: float 
 
 
 def _ocr(img: np.ndarray, config: str = TESSERACT_CONFIG, lang: str = "eng") -> str:
-    import pytesseract
-    from PIL import Image
-
     txt = pytesseract.image_to_string(Image.fromarray(img), lang=lang, config=config)
     return " ".join(txt.split())
 
 
 def _prepare_photo(image: np.ndarray) -> np.ndarray:
     """Crop the letterbox content, grey, upscale small crops (Tesseract likes ~30 px letters)."""
-    from PIL import Image
-
-    from inkrepro.evaluate.metrics import content_box
-
     t, b, x0, x1 = content_box(image)
     crop = np.asarray(image)[t:b, x0:x1]
     pil = Image.fromarray(crop).convert("L")

@@ -26,18 +26,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+import orbax.checkpoint as ocp
+from flax import nnx
+from tqdm.auto import tqdm
 
-from inkrepro import configlib
+from inkrepro import configlib, tasks, tracking
+from inkrepro.data import pipeline
+from inkrepro.data.config import DataConfig
 from inkrepro.errors import UserError
+from inkrepro.evaluate import metrics as metrics_mod
 from inkrepro.evaluate.metrics import is_valid
 from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
+from inkrepro.ink.geometry import compose, rotation, scaling, shear
 
 NUM_FEATURES = 5
 
@@ -90,8 +101,6 @@ def profile_config(name: str = "laptop", overrides: list[str] | dict | tuple = (
 
 
 def recognizers_dir() -> Path:
-    from inkrepro import tracking
-
     return tracking.runs_dir() / "recognizers"
 
 
@@ -100,8 +109,6 @@ def recognizers_dir() -> Path:
 def to_frame(ink: Ink, rng: np.random.Generator | None = None) -> Ink:
     """Ground-truth ink (any frame) -> the 224 token frame, quantised, like a derenderer
     output of its word crop."""
-    from inkrepro import tasks
-
     ink224, _ = tasks.letterbox_ink(ink, rng)
     return geometry.quantize(ink224)
 
@@ -136,8 +143,6 @@ def features(ink: Ink, cfg: RecognizerConfig) -> np.ndarray:
 
 def augment_ink(ink: Ink, rng: np.random.Generator) -> Ink:
     """Light geometric augmentation of training ink (shear, aspect, rotation)."""
-    from inkrepro.ink.geometry import compose, rotation, scaling, shear
-
     c = geometry.bbox_center(ink)
     m = compose(shear(float(rng.normal(0, 0.12)), 0.0, c),
                 scaling(float(rng.uniform(0.85, 1.15)), 1.0, c),
@@ -173,48 +178,36 @@ class Charset:
 
 # ----------------------------------------------------------------------------- model
 
-def _model_cls():
-    from flax import nnx
+class BiLSTMRecognizer(nnx.Module):
+    """features [B, T, F] -> logits [B, T/2, C] (a stride-2 conv, then BiLSTM layers)."""
 
-    class BiLSTMRecognizer(nnx.Module):
-        """features [B, T, F] -> logits [B, T/2, C] (a stride-2 conv, then BiLSTM layers)."""
+    def __init__(self, num_features: int, hidden: int, layers: int, num_classes: int,
+                 rngs: nnx.Rngs):
+        self.inp = nnx.Linear(num_features, hidden, rngs=rngs)
+        self.conv = nnx.Conv(hidden, hidden, kernel_size=(3,), strides=(2,), rngs=rngs)
+        self.rnns = nnx.List([
+            nnx.Bidirectional(
+                nnx.RNN(nnx.OptimizedLSTMCell(hidden if i == 0 else 2 * hidden, hidden, rngs=rngs)),
+                nnx.RNN(nnx.OptimizedLSTMCell(hidden if i == 0 else 2 * hidden, hidden, rngs=rngs)),
+                rngs=rngs)
+            for i in range(layers)])
+        self.out = nnx.Linear(2 * hidden, num_classes, rngs=rngs)
 
-        def __init__(self, num_features: int, hidden: int, layers: int, num_classes: int,
-                     rngs: nnx.Rngs):
-            self.inp = nnx.Linear(num_features, hidden, rngs=rngs)
-            self.conv = nnx.Conv(hidden, hidden, kernel_size=(3,), strides=(2,), rngs=rngs)
-            self.rnns = nnx.List([
-                nnx.Bidirectional(
-                    nnx.RNN(nnx.OptimizedLSTMCell(hidden if i == 0 else 2 * hidden, hidden, rngs=rngs)),
-                    nnx.RNN(nnx.OptimizedLSTMCell(hidden if i == 0 else 2 * hidden, hidden, rngs=rngs)),
-                    rngs=rngs)
-                for i in range(layers)])
-            self.out = nnx.Linear(2 * hidden, num_classes, rngs=rngs)
-
-        def __call__(self, x_BxTxF, lengths_B):
-            import jax
-
-            h_BxTxH = jax.nn.gelu(self.inp(x_BxTxF))
-            h_BxSxH = jax.nn.gelu(self.conv(h_BxTxH))
-            lens_B = (lengths_B + 1) // 2
-            for rnn in self.rnns:
-                h_BxSxH = rnn(h_BxSxH, seq_lengths=lens_B)
-            return self.out(h_BxSxH), lens_B
-
-    return BiLSTMRecognizer
+    def __call__(self, x_BxTxF, lengths_B):
+        h_BxTxH = jax.nn.gelu(self.inp(x_BxTxF))
+        h_BxSxH = jax.nn.gelu(self.conv(h_BxTxH))
+        lens_B = (lengths_B + 1) // 2
+        for rnn in self.rnns:
+            h_BxSxH = rnn(h_BxSxH, seq_lengths=lens_B)
+        return self.out(h_BxSxH), lens_B
 
 
 def build_model(cfg: RecognizerConfig, num_classes: int, seed: int = 0):
     """Initialised in one compiled call (eager init compiles every initializer separately)."""
-    from flax import nnx
-
-    cls = _model_cls()
 
     @nnx.jit(static_argnums=(0, 1, 2, 3))
     def make(nf, hidden, layers, nc, key):
-        return cls(nf, hidden, layers, nc, nnx.Rngs(key))
-
-    import jax
+        return BiLSTMRecognizer(nf, hidden, layers, nc, nnx.Rngs(key))
 
     return make(NUM_FEATURES, cfg.hidden, cfg.layers, num_classes, jax.random.key(seed))
 
@@ -305,8 +298,6 @@ class Recognizer:
 
     def _forward(self):
         if self._fwd is None:
-            from flax import nnx
-
             @nnx.jit
             def fwd(model, x, lens):
                 return model(x, lens)
@@ -355,14 +346,9 @@ def version_of(cfg: RecognizerConfig, charset: Charset, stamp: str = "") -> str:
 
 
 def save(rec: Recognizer, directory: str | Path) -> Path:
-    import orbax.checkpoint as ocp
-    from flax import nnx
-
     d = Path(directory).resolve()
     tmp = d.with_name(d.name + ".tmp")
     if tmp.exists():
-        import shutil
-
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     ckptr = ocp.StandardCheckpointer()
@@ -373,8 +359,6 @@ def save(rec: Recognizer, directory: str | Path) -> Path:
     (tmp / "metrics.json").write_text(json.dumps({**rec.metrics, "version": rec.version}, indent=1))
     (tmp / "VERSION").write_text(rec.version + "\n")
     if d.exists():
-        import shutil
-
         shutil.rmtree(d)
     tmp.rename(d)
     rec.path = d
@@ -383,10 +367,6 @@ def save(rec: Recognizer, directory: str | Path) -> Path:
 
 def load(path: str | Path, *, max_cer: float | None = None) -> Recognizer:
     """Load a recognizer artifact; refuse it when its recorded test CER exceeds ``max_cer``."""
-    import jax
-    import orbax.checkpoint as ocp
-    from flax import nnx
-
     d = Path(path).resolve()
     if not (d / "config.json").is_file() or not (d / "checkpoint").exists():
         raise UserError(f"{d} is not a recognizer artifact (config.json + checkpoint/); "
@@ -413,17 +393,13 @@ def load(path: str | Path, *, max_cer: float | None = None) -> Recognizer:
 
 # ----------------------------------------------------------------------------- data
 
-def _data_config(cfg: RecognizerConfig):
-    from inkrepro.data.pipeline import DataConfig
-
+def _data_config(cfg: RecognizerConfig) -> DataConfig:
     return DataConfig(train_size=cfg.train_size, validation_size=cfg.eval_size,
                       test_size=cfg.eval_size, corpus_seed=cfg.seed)
 
 
 def load_split(cfg: RecognizerConfig, split: str) -> list:
     """Ground-truth ink examples of ``split`` from every source (writer-disjoint splits)."""
-    from inkrepro.data import pipeline
-
     dcfg = _data_config(cfg)
     out = []
     for src in cfg.sources:
@@ -437,8 +413,6 @@ def load_split(cfg: RecognizerConfig, split: str) -> list:
 def frame_inks(examples, rng: np.random.Generator | None, augment: bool = False,
                keep_time: bool = False, cfg: RecognizerConfig | None = None) -> list[Ink]:
     """Examples -> inks in the 224 frame (augmented, and resampled coarser per ``cfg``)."""
-    from inkrepro.tasks import resample_quantized
-
     out = []
     for e in examples:
         ink = e.ink if keep_time else e.ink.without_time()
@@ -446,17 +420,15 @@ def frame_inks(examples, rng: np.random.Generator | None, augment: bool = False,
             ink = augment_ink(ink, rng)
         ink = to_frame(ink, rng)
         if augment and rng is not None and cfg is not None and not keep_time and rng.random() < cfg.p_spacing:
-            ink = resample_quantized(ink, float(rng.uniform(*cfg.spacing_range)))
+            ink = tasks.resample_quantized(ink, float(rng.uniform(*cfg.spacing_range)))
         out.append(ink)
     return out
 
 
 def evaluate_on(rec: Recognizer, examples, method: str = "greedy") -> dict[str, float]:
-    from inkrepro.evaluate import metrics
-
     inks = frame_inks(examples, None, keep_time=rec.cfg.use_time)
     hyps = rec.recognize(inks, method=method)
-    return metrics.text_metrics(hyps, [e.text for e in examples])
+    return metrics_mod.text_metrics(hyps, [e.text for e in examples])
 
 
 # ----------------------------------------------------------------------------- training
@@ -464,12 +436,6 @@ def evaluate_on(rec: Recognizer, examples, method: str = "greedy") -> dict[str, 
 def train(cfg: RecognizerConfig, out_dir: str | Path | None = None, *, parent_run_id: str | None = None,
           log: bool = True, progress: bool = True) -> Recognizer:
     """Train on the train split, select nothing on test, record test CER; save and log."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-    from flax import nnx
-    from tqdm.auto import tqdm
-
     t0 = time.perf_counter()
     train_ex = load_split(cfg, "train")
     test_ex = load_split(cfg, "test")
@@ -533,8 +499,6 @@ def train(cfg: RecognizerConfig, out_dir: str | Path | None = None, *, parent_ru
     d = Path(out_dir) if out_dir else recognizers_dir() / version
     save(rec, d)
     if log:
-        from inkrepro import tracking
-
         with tracking.run(f"recognizer-{version}", parent_run_id=parent_run_id,
                           tags={"kind": "recognizer", "recognizer_version": version,
                                 "profile": cfg.profile}) as r:
@@ -576,7 +540,8 @@ def find(cfg: RecognizerConfig) -> Path | None:
 
 def resolve(spec: str | Path | None, *, max_cer: float | None, profile: str = "laptop") -> Recognizer:
     """``spec``: a recognizer directory, a version name under ``<runs>/recognizers``, or
-    None/"" for the profile's default (trained on first use)."""
+    None/"" for the profile's default, which must have been trained (evaluation never trains
+    one: ``inkrepro recognizer train --profile P``, or :func:`ensure` as an explicit step)."""
     if spec:
         p = Path(spec)
         if not p.exists():
@@ -585,4 +550,9 @@ def resolve(spec: str | Path | None, *, max_cer: float | None, profile: str = "l
             raise UserError(f"recognizer {spec!r} not found (neither a folder nor a version under "
                             f"{recognizers_dir()}); train one with `inkrepro recognizer train`")
         return load(p, max_cer=max_cer)
-    return ensure(profile, max_cer=max_cer)
+    found = find(profile_config(profile))
+    if found is None:
+        raise UserError(f"no recognizer of profile {profile!r} under {recognizers_dir()}: train it "
+                        f"first with `inkrepro recognizer train --profile {profile}` (`inkrepro "
+                        "reproduce` and `inkrepro sweep` do this before evaluating)")
+    return load(found, max_cer=max_cer)

@@ -1,4 +1,6 @@
-"""``inkrepro results build`` and ``inkrepro reproduce``: sweeps, then every table and figure."""
+"""``inkrepro results build`` and ``inkrepro reproduce``: sweeps and records, then every table
+and figure, each through its notebook; the executed notebooks (outputs in) are published under
+``<results>/notebooks/`` for readers (the sources in ``notebooks/`` stay output-free)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,22 @@ import sys
 import time
 from pathlib import Path
 
-from inkrepro import tracking
+import nbformat
+
+from inkrepro import summary, tracking
 from inkrepro.experiments import results, spec, sweep
+
+
+def publish_notebook(executed: Path, dst: Path) -> Path:
+    """Copy an executed notebook for readers, without this machine's absolute paths."""
+    nb = nbformat.read(str(executed), as_version=4)
+    pm_meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in pm_meta:
+            pm_meta[key] = Path(pm_meta[key]).name
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(dst))
+    return dst
 
 
 def build_results(profile: str, out: str | Path | None = None, *, only=None,
@@ -20,6 +36,7 @@ def build_results(profile: str, out: str | Path | None = None, *, only=None,
     logs its tables and figures to its own child run."""
     rdir = results.results_dir_for(profile, out).resolve()
     rdir.mkdir(parents=True, exist_ok=True)
+    shown_dir = os.path.relpath(rdir) if rdir.is_relative_to(Path.cwd()) else str(rdir)
     names = list(only or results.ORDER)
     failures: dict[str, str] = {}
     nbout = tracking.runs_dir() / "results_notebooks" / profile
@@ -30,13 +47,15 @@ def build_results(profile: str, out: str | Path | None = None, *, only=None,
             try:
                 if notebooks:
                     nb = nbout / f"{name}.ipynb"
+                    (rdir / "notebooks" / nb.name).unlink(missing_ok=True)
                     try:
                         sweep.execute_notebook(name, nb, {
-                            "profile": profile, "results_dir": str(rdir),
+                            "profile": profile, "results_dir": shown_dir,
                             "parent_run_id": r.info.run_id})
                     finally:
                         if nb.exists():
                             tracking.log_artifact(nb, "notebooks")
+                    publish_notebook(nb, rdir / "notebooks" / nb.name)
                 else:
                     results.build(name, profile=profile, results_dir=rdir,
                                   parent_run_id=r.info.run_id)
@@ -53,9 +72,10 @@ def build_results(profile: str, out: str | Path | None = None, *, only=None,
     return failures
 
 
-def reproduce(profile: str = "laptop", *, jobs: int = 1, specs=None, out=None,
+def reproduce(profile: str = "laptop", *, workers: int = 1, specs=None, out=None,
               notebooks: bool = True, progress: bool = True) -> int:
-    """Every sweep's ``profile``, then every table and figure; returns an exit status."""
+    """Every sweep's ``profile`` and the model-variant records, then every table and figure;
+    returns an exit status."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     t0 = time.perf_counter()
     paths = [spec.find_spec(s) for s in specs] if specs else spec.all_spec_paths()
@@ -67,8 +87,9 @@ def reproduce(profile: str = "laptop", *, jobs: int = 1, specs=None, out=None,
             if profile not in s.profiles:
                 print(f"reproduce: {s.name} has no {profile!r} profile; skipped")
                 continue
-            outcomes = sweep.run_sweep(s, profile, jobs=jobs, progress=progress)
+            outcomes = sweep.run_sweep(s, profile, workers=workers, progress=progress)
             state[s.name] = [o.state for o in outcomes]
+        summary.log_variants(profile, parent_run_id=r.info.run_id)   # `inkrepro model summary --log`
         sweep_s = time.perf_counter() - t0
         failures = build_results(profile, out, notebooks=notebooks, parent_run_id=r.info.run_id)
         wall = time.perf_counter() - t0

@@ -1,4 +1,5 @@
-"""Verbs: ``inkrepro sweep``, ``inkrepro results build``, ``inkrepro reproduce`` (the main job)."""
+"""Verbs: ``inkrepro sweep``, ``inkrepro results build``, ``inkrepro reproduce`` (the main job);
+argument parsing only, each handler imports the module that does the work (see ``inkrepro.cli``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def register(sub) -> None:
     p.add_argument("spec", help="ablations/<name>.yaml or a spec name (e.g. training_tasks)")
     p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
     p.add_argument("--dry-run", action="store_true", help="print the plan and each job's state")
-    p.add_argument("--jobs", type=int, default=1, help="jobs run in parallel (default 1)")
+    p.add_argument("--workers", type=int, default=1, help="jobs run in parallel (default 1)")
     p.add_argument("--force", action="store_true", help="rerun jobs even if finished")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_sweep)
@@ -34,7 +35,7 @@ def register(sub) -> None:
     m = sub.add_parser("reproduce", help="the main job: every sweep of a profile, then every "
                        "table and figure")
     m.add_argument("--profile", default="laptop")
-    m.add_argument("--jobs", type=int, default=1)
+    m.add_argument("--workers", type=int, default=1, help="jobs run in parallel (default 1)")
     m.add_argument("--specs", nargs="*", default=None, help="spec names (default: ablations/*)")
     m.add_argument("--out", default=None)
     m.add_argument("--direct", action="store_true")
@@ -46,7 +47,7 @@ def _sweep(a: argparse.Namespace) -> int:
     from inkrepro.experiments import spec, sweep
 
     s = spec.load_spec(a.spec)
-    outcomes = sweep.run_sweep(s, a.profile, jobs=a.jobs, dry_run=a.dry_run, force=a.force,
+    outcomes = sweep.run_sweep(s, a.profile, workers=a.workers, dry_run=a.dry_run, force=a.force,
                                progress=not a.no_progress)
     return 1 if any(o.state == "failed" for o in outcomes) else 0
 
@@ -62,7 +63,7 @@ def _reproduce(a: argparse.Namespace) -> int:
     from inkrepro.experiments import build
 
     t0 = time.perf_counter()
-    rc = build.reproduce(a.profile, jobs=a.jobs, specs=a.specs, out=a.out,
+    rc = build.reproduce(a.profile, workers=a.workers, specs=a.specs, out=a.out,
                          notebooks=not a.direct, progress=not a.no_progress)
     print(f"inkrepro reproduce --profile {a.profile}: {(time.perf_counter() - t0) / 60:.1f} min wall")
     return rc

@@ -10,48 +10,45 @@ from pathlib import Path
 
 import nbformat
 
+from inkrepro.experiments import paper_values as paper
+
 OUT = Path(__file__).resolve().parents[3] / "notebooks"
 
 TRAIN_PARAMS = '''\
-# profile: smoke | laptop | gpu | paper; config_name: tiny | small | large ("" = profile's)
-# overrides: list of "key=value" strings, e.g. "train.steps=200"
-# task_weights: task name -> weight, e.g. recognize_real 0.0 ({} = the profile's mixture)
+# config: a resolved training config (the mapping a sweep job carries); {} = the profile's
+# defaults with `overrides` applied, e.g. {"train.steps": 200, "data.mixture.recognize_real": 0.0}
 profile = "smoke"
-config_name = ""
-overrides = []
-seed = 0
-task_weights = {}
-parent_run_id = ""       # MLflow run to nest under ("" for a top-level run)
+overrides = {}
+config = {}
 workdir = ""             # checkpoint folder ("" -> runs/work/manual-<profile>-seed<seed>)
-result_path = ""         # JSON summary for the sweep runner ("" -> none)
+parent_run_id = ""       # MLflow run to nest under ("" for a top-level run)
 train_fn = "inkrepro.experiments.steps:train"'''
 
 TRAIN_CODE = '''\
 from inkrepro.experiments import steps
+from inkrepro.experiments.spec import load_callable, resolve_config
 
-workdir = workdir or steps.default_workdir(profile, seed)
-ov = steps.train_overrides(overrides, seed=seed, config_name=config_name, task_weights=task_weights)
-result = steps.run_train(train_fn, profile=profile, overrides=ov, workdir=workdir,
-                         parent_run_id=parent_run_id or None, result_path=result_path)
+config = config or resolve_config(profile, overrides)
+workdir = workdir or steps.default_workdir(config["profile"], config["seed"])
+result = load_callable(train_fn)(config=config, workdir=workdir,
+                                 parent_run_id=parent_run_id or None)
 {k: result.get(k) for k in ("metrics", "checkpoint", "run_id", "seconds")}'''
 
 EVAL_PARAMS = '''\
 profile = "smoke"
-seed = 0
 workdir = ""             # the training run's folder (checkpoint)
 # options: evaluation settings, e.g. datasets, modes, n, constrained (see steps.evaluate)
 options = {}
 parent_run_id = ""
-result_path = ""
 evaluate_fn = "inkrepro.experiments.steps:evaluate"'''
 
 EVAL_CODE = '''\
 from inkrepro.experiments import results, steps
+from inkrepro.experiments.spec import load_callable
 
-workdir = workdir or steps.default_workdir(profile, seed)
-result = steps.run_evaluate(evaluate_fn, profile=profile, seed=seed, workdir=workdir,
-                            options=options, parent_run_id=parent_run_id or None,
-                            result_path=result_path)
+workdir = workdir or steps.default_workdir(profile, 0)
+result = load_callable(evaluate_fn)(profile=profile, workdir=workdir, options=options,
+                                    parent_run_id=parent_run_id or None)
 results.metrics_frame(result.get("metrics", {}))'''
 
 RESULTS_PARAMS = '''\
@@ -72,7 +69,8 @@ RESULT_NOTEBOOKS = {
                        "each task, with one example image and its target per task."),
     "model_variants": ("Model variants and parameter counts",
                        "Our configs' exact parameter counts (recorded in MLflow) against the "
-                       "paper's Small (~340M) and Large (~1B)."),
+                       f"paper's Small ({paper.params_text('small')}) and Large "
+                       f"({paper.params_text('large')})."),
     "automated_evaluation": ("Automated evaluation",
                              "Models x datasets x inference modes from the evaluation runs in "
                              "MLflow; the recognizer's upper bound on ground-truth ink; GVS "
@@ -84,7 +82,7 @@ RESULT_NOTEBOOKS = {
                                 "Arms of `ablations/design_choices.yaml`, every seed from MLflow."),
     "human_evaluation": ("Human evaluation",
                          "From rating records in MLflow when present (3 raters, majority vote); "
-                         "the paper's 87% valid / 67% human-like beside them."),
+                         f"the paper's {paper.human_eval_text()} beside them."),
     "inference_speed": ("Inference speed",
                         "Tokens/s measured here (mean of five runs, recorded in MLflow) beside "
                         "the paper's Titan RTX / T4 / V100 numbers."),

@@ -23,6 +23,17 @@ MODEL_VARIANTS = [
 HUMAN_EVAL = {"model": "Large-i", "dataset": "HierText", "valid": 0.87, "human_like": 0.67,
               "raters": 16, "raters_per_sample": 3, "aggregation": "majority vote"}
 
+def params_text(config: str) -> str:
+    """The paper's size of a config as it writes it ("~340M", "~1B")."""
+    n = MODEL_PARAMS[config]
+    return f"~{n / 1e9:.0f}B" if n >= 1e9 else f"~{n / 1e6:.0f}M"
+
+
+def human_eval_text() -> str:
+    """The paper's human-evaluation result in words ("87% valid, 67% human-like")."""
+    return f"{HUMAN_EVAL['valid']:.0%} valid, {HUMAN_EVAL['human_like']:.0%} human-like"
+
+
 # Inference speed, tokens/s, mean of five runs (paper).
 INFERENCE_SPEED = {"Titan RTX": 114.43, "T4": 47.14, "V100": 139.14}
 

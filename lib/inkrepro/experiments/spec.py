@@ -4,7 +4,8 @@ A spec is YAML (see ``ablations/*.yaml``)::
 
     name: training_tasks
     title: Training-task ablation
-    metric: eval/synthetic_ink/vanilla/char_f1     # the headline metric of its figure
+    metric: eval/hershey/vanilla_derender/dtw      # the headline metric of its figure: an
+                                                    # eval/<dataset>/<mode>/<metric> key
     overrides: {}                                   # applied to every arm
     evaluate: {datasets: [...], modes: [...]}      # default evaluation of every arm
     profiles:
@@ -18,16 +19,22 @@ A spec is YAML (see ``ablations/*.yaml``)::
         evaluate: {constrained: false} # ... evaluated differently: an eval-only arm
                                        # (spec + profile + this arm's evaluate settings)
 
-Jobs are content-addressed: ``config_hash`` is the hash of the resolved training config
-(profile + overrides + seed), ``job_hash`` adds the evaluation settings. Two jobs with the same
+Each job carries its training config resolved once, here (``Job.config``: the plain mapping of
+the ExperimentConfig of profile + overrides + seed); the train step receives that mapping, not
+override strings. Jobs are content-addressed by ``configlib.config_hash``: ``config_hash`` of
+the resolved config, ``job_hash`` of it plus the evaluation settings. Two jobs with the same
 ``config_hash`` share one training run (within a sweep and across sweeps); an arm ``from``
 another arm therefore only evaluates that arm's checkpoint.
+
+``steps:`` names the functions a sweep calls (``module:function``; tests use stubs):
+``prepare`` (once per sweep, before any job: what evaluation needs, e.g. the recognizer),
+``resolve`` (profile + overrides -> config mapping; default :func:`resolve_config`), ``train``
+and ``evaluate`` (defaults in ``inkrepro.experiments.steps``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib
 import json
 from collections.abc import Callable, Mapping
@@ -36,15 +43,21 @@ from typing import Any
 
 import yaml
 
-from inkrepro.configlib import parse_override
+from inkrepro import config as config_mod
+from inkrepro.configlib import config_hash, parse_override, to_dict
 from inkrepro.errors import UserError
 
 DEFAULT_STEPS = {
-    "resolve": "inkrepro.experiments.steps:resolve_config",
+    "prepare": "inkrepro.experiments.steps:prepare",
+    "resolve": "inkrepro.experiments.spec:resolve_config",
     "train": "inkrepro.experiments.steps:train",
     "evaluate": "inkrepro.experiments.steps:evaluate",
 }
 ABLATIONS_DIR = Path(__file__).resolve().parents[3] / "ablations"
+# What a finished job records (2: links to its train/evaluation runs, eval/<dataset>/<mode>/...
+# metric names). Part of the job hash: jobs recorded in an older way are evaluated again (their
+# training is reused), so no table mixes the two.
+JOB_RECORDS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +108,9 @@ class Job:
     label: str
     seed: int
     profile: str
-    overrides: dict[str, Any]      # full training overrides (spec + profile + arm + seed)
+    overrides: dict[str, Any]      # what the spec changed (spec + profile + arm + seed): for plans
     evaluate: dict[str, Any]       # evaluation settings
-    config: dict[str, Any]         # resolved training config (plain dict)
+    config: dict[str, Any]         # the resolved training config (plain mapping): what trains
     config_hash: str
     job_hash: str
     from_arm: str | None = None
@@ -105,9 +118,6 @@ class Job:
     @property
     def key(self) -> str:
         return f"{self.arm}/seed{self.seed}"
-
-    def override_list(self) -> list[str]:
-        return [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
 
 
 def _overrides(raw: Any, where: str) -> dict[str, Any]:
@@ -118,6 +128,12 @@ def _overrides(raw: Any, where: str) -> dict[str, Any]:
     if isinstance(raw, list | tuple):
         return dict(parse_override(str(x)) for x in raw)
     raise UserError(f"{where}: overrides must be a mapping or a list of key=value")
+
+
+def resolve_config(profile: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile with overrides applied, as the plain mapping a job carries (the default
+    ``resolve`` step; light: planning a sweep or reading its runs loads no training code)."""
+    return to_dict(config_mod.profile(profile, overrides))
 
 
 def _mapping(raw: Any, where: str) -> dict[str, Any]:
@@ -220,10 +236,6 @@ def load_callable(ref: str) -> Callable:
         raise UserError(f"cannot load step {ref!r}: {e}") from None
 
 
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
 def _merge(*ds: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for d in ds:
@@ -247,11 +259,12 @@ def expand(spec: Spec, profile: str, resolve: Callable | None = None) -> list[Jo
         for seed in prof.seeds:
             ov = _merge(spec.overrides, prof.overrides, base.overrides, {"seed": seed})
             cfg = resolve(profile, ov)
-            chash = _hash({k: v for k, v in cfg.items() if k != "name"})
+            chash = config_hash({k: v for k, v in cfg.items() if k != "name"})  # not the label
             ev = _merge(spec.evaluate, prof.evaluate, arm.evaluate)
             jobs.append(Job(sweep=spec.name, arm=arm.name, label=arm.label, seed=seed,
                             profile=profile, overrides=ov, evaluate=ev, config=cfg,
-                            config_hash=chash, job_hash=_hash({"c": chash, "e": ev}),
+                            config_hash=chash,
+                            job_hash=config_hash({"c": chash, "e": ev, "records": JOB_RECORDS}),
                             from_arm=arm.from_arm))
     first, later, seen = [], [], set()
     for j in jobs:

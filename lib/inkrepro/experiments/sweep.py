@@ -2,9 +2,16 @@
 
 State lives in MLflow (one parent run per invocation, one child run per arm x seed) and in
 content-addressed work folders ``runs/work/<config_hash>`` holding checkpoints. Rules:
+- the spec's ``prepare`` step runs once before any job (e.g. trains the recognizer);
 - a job whose ``job_hash`` has a FINISHED child run is skipped (idempotent reruns);
-- a job whose training config already produced a checkpoint (``TRAINED.json`` marker) only
-  evaluates it (shared arms across sweeps, eval-only arms);
+- a job whose training config already finished training (``<workdir>/result.json``, written by
+  the trainer) only evaluates it (shared arms across sweeps, eval-only arms);
+- the train notebook gets the job's resolved config (a mapping), the evaluate notebook the
+  job's evaluation settings; the job's run links to the train and evaluate runs (tags
+  ``train_run`` and ``eval_run``) and records only its own timing, no copy of their metrics:
+  ``job_seconds``, ``train_seconds`` (the trainer's own wall time, 0 when reused),
+  ``eval_seconds`` (the evaluation's own) and ``overhead_seconds`` (the rest: kernel start-up,
+  imports, papermill, MLflow);
 - a failing job is recorded FAILED with its executed notebook attached, and the sweep goes on;
   the next invocation retries it (training resumes from its last checkpoint);
 - Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits.
@@ -15,6 +22,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import json
+import logging
 import os
 import sys
 import time
@@ -22,8 +30,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import papermill as pm
+from tqdm import tqdm
+
 from inkrepro import tracking
-from inkrepro.experiments.spec import Job, Spec, describe_plan, expand
+from inkrepro.experiments.spec import Job, Spec, describe_plan, expand, load_callable
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = REPO / "notebooks"
@@ -65,10 +76,6 @@ def ensure_kernel(name: str = KERNEL) -> str:
 def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
                      cwd: Path | None = None) -> Path:
     """Run ``notebooks/<name>.ipynb`` with papermill into ``out`` (kept even when it fails)."""
-    import logging
-
-    import papermill as pm
-
     logging.getLogger("papermill").setLevel(logging.WARNING)
     out.parent.mkdir(parents=True, exist_ok=True)
     # the kernel inherits the environment: no tqdm bars inside executed notebooks
@@ -106,28 +113,20 @@ def work_dir(config_hash: str) -> Path:
     return tracking.runs_dir() / "work" / config_hash
 
 
-def _read_json(p: Path) -> dict[str, Any] | None:
+def trained(workdir: Path) -> dict[str, Any] | None:
+    """The record of a finished training in ``workdir`` (``result.json``), or None."""
     try:
-        return json.loads(p.read_text())
+        return json.loads((workdir / "result.json").read_text())
     except (OSError, ValueError):
         return None
 
 
-def _write_json(p: Path, obj: Any) -> None:
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
-    tmp.replace(p)
-
-
-def _numeric(d: dict[str, Any], prefix: str) -> dict[str, float]:
-    out = {}
-    for k, v in (d or {}).items():
-        if isinstance(v, bool):
-            v = float(v)
-        if isinstance(v, int | float) and v == v and abs(v) != float("inf"):
-            out[f"{prefix}{k}"] = float(v)
-    return out
+def evaluation_run(job_run_id: str) -> dict[str, Any] | None:
+    """The newest finished evaluation run nested under a job's run."""
+    df = tracking.search_runs(f"tags.mlflow.parentRunId = {_q(job_run_id)} and "
+                              "tags.inkrepro_kind = 'evaluate' and attributes.status = 'FINISHED'",
+                              order_by=["attributes.start_time DESC"], max_results=1)
+    return None if df.empty else df.iloc[0].to_dict()
 
 
 # ---------------------------------------------------------------- one job
@@ -162,7 +161,7 @@ def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = Fa
     try:
         with tracking.run(f"{job.sweep}:{job.key}", parent_run_id=parent_run_id, tags=tags) as r:
             outcome.run_id = r.info.run_id
-            tracking.log_params({"config": job.config, "evaluate": job.evaluate,
+            tracking.log_params({"evaluate": job.evaluate,
                                  "overrides": json.dumps(job.overrides, sort_keys=True)})
             try:
                 metrics = _execute(job, spec, wd, nbdir, r.info.run_id)
@@ -178,8 +177,8 @@ def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = Fa
                 raise _JobFailed from e
             _attach(nbdir)
             metrics["job_seconds"] = time.perf_counter() - t0
-            metrics["overhead_seconds"] = metrics["job_seconds"] - metrics.get(
-                "train_seconds_this_job", 0.0) - metrics.get("eval_seconds", 0.0)
+            metrics["overhead_seconds"] = (metrics["job_seconds"] - metrics["train_seconds"]
+                                           - metrics["eval_seconds"])
             tracking.log_metrics(metrics)
             tracking.set_tags({"state": "done"})
             outcome.state, outcome.metrics = "done", metrics
@@ -205,43 +204,33 @@ def _attach(nbdir: Path) -> None:
 
 
 def _execute(job: Job, spec: Spec, wd: Path, nbdir: Path, run_id: str) -> dict[str, float]:
-    marker = wd / "TRAINED.json"
-    trained = _read_json(marker)
-    metrics: dict[str, float] = {}
-    if trained is None:
-        res_path = nbdir / "train_result.json"
-        res_path.unlink(missing_ok=True)
+    """Train (unless done) and evaluate; -> the job's own timing metrics."""
+    result = trained(wd)
+    train_seconds = 0.0
+    if result is None:
         execute_notebook("train", nbdir / "train.ipynb", {
-            "profile": job.profile, "overrides": job.override_list(), "seed": job.seed,
-            "workdir": str(wd), "parent_run_id": run_id, "result_path": str(res_path),
+            "config": job.config, "workdir": str(wd), "parent_run_id": run_id,
             "train_fn": spec.steps["train"]})
-        trained = _read_json(res_path)
-        if trained is None:
-            raise RuntimeError(f"train notebook wrote no result ({res_path})")
-        trained["trained_by_run"] = run_id
-        _write_json(marker, trained)
-        metrics["train_seconds_this_job"] = float(trained.get("seconds", 0.0))
+        result = trained(wd)
+        if result is None:
+            raise RuntimeError(f"the train step finished without a training record ({wd / 'result.json'})")
+        train_seconds = float(result.get("seconds", 0.0))
         tracking.set_tags({"trained": "here"})
     else:
-        tracking.set_tags({"trained": f"reused:{trained.get('trained_by_run', '?')}"})
-    metrics.update(_numeric(trained.get("metrics", {}), "train/"))
-    metrics["train_seconds"] = float(trained.get("seconds", 0.0))
-    if trained.get("checkpoint"):
-        tracking.set_tags({"checkpoint": trained["checkpoint"]})
-    res_path = nbdir / "evaluate_result.json"
-    res_path.unlink(missing_ok=True)
+        tracking.set_tags({"trained": f"reused:{result.get('run_id') or '?'}"})
+    tracking.set_tags({"train_run": result.get("run_id", ""),
+                       "checkpoint": result.get("checkpoint", "")})
     execute_notebook("evaluate", nbdir / "evaluate.ipynb", {
-        "profile": job.profile, "seed": job.seed, "workdir": str(wd),
-        "options": job.evaluate, "parent_run_id": run_id, "result_path": str(res_path),
-        "evaluate_fn": spec.steps["evaluate"]})
-    ev = _read_json(res_path)
+        "profile": job.profile, "workdir": str(wd), "options": job.evaluate,
+        "parent_run_id": run_id, "evaluate_fn": spec.steps["evaluate"]})
+    ev = evaluation_run(run_id)
     if ev is None:
-        raise RuntimeError(f"evaluate notebook wrote no result ({res_path})")
-    metrics.update(_numeric(ev.get("metrics", {}), "eval/"))
-    if ev.get("recognizer_version"):
-        tracking.set_tags({"recognizer_version": ev["recognizer_version"]})
-    metrics["eval_seconds"] = float(ev.get("seconds", 0.0))
-    return metrics
+        raise RuntimeError("the evaluate step finished without an evaluation run in MLflow")
+    tracking.set_tags({"eval_run": ev["run_id"],
+                       "recognizer_version": ev.get("tags.recognizer_version") or ""})
+    eval_seconds = float(ev.get("metrics.eval/seconds") or 0.0)
+    return {"train_seconds": train_seconds,
+            "eval_seconds": eval_seconds if eval_seconds == eval_seconds else 0.0}
 
 
 # ---------------------------------------------------------------- the sweep
@@ -250,8 +239,6 @@ class _Progress:
     """tqdm bar over jobs with the running arm's ETA (mean seconds of finished jobs)."""
 
     def __init__(self, jobs: list[Job], enabled: bool):
-        from tqdm import tqdm
-
         self.left = defaultdict(int)
         for j in jobs:
             self.left[j.arm] += 1
@@ -282,20 +269,22 @@ def summary_table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def run_sweep(spec: Spec, profile: str, *, jobs: int = 1, dry_run: bool = False,
+def run_sweep(spec: Spec, profile: str, *, workers: int = 1, dry_run: bool = False,
               force: bool = False, progress: bool = True, log=print) -> list[Outcome]:
-    """Run every arm x seed of ``spec`` for ``profile``; returns one Outcome per job."""
+    """Run every arm x seed of ``spec`` for ``profile`` (``workers`` jobs at a time); returns
+    one Outcome per job."""
     plan = expand(spec, profile)
     if dry_run:
         states = {}
         for j in plan:
             prev = find_finished(j.job_hash)
-            trained = (work_dir(j.config_hash) / "TRAINED.json").exists()
-            states[j.key] = "done: skip" if prev else ("checkpoint exists: evaluate only"
-                                                        if trained else "to run")
+            done = trained(work_dir(j.config_hash)) is not None
+            states[j.key] = "done: skip" if prev else ("trained: evaluate only" if done
+                                                        else "to run")
         log(describe_plan(spec, plan, states))
         return []
     os.environ.setdefault("MPLBACKEND", "Agg")
+    load_callable(spec.steps["prepare"])(profile=profile)
     outcomes: dict[int, Outcome] = {}
     bar = _Progress(plan, progress)
     interrupted = False
@@ -311,13 +300,13 @@ def run_sweep(spec: Spec, profile: str, *, jobs: int = 1, dry_run: bool = False,
             seen.add(j.config_hash)
         try:
             for phase in phases:
-                if jobs <= 1:
+                if workers <= 1:
                     for i in phase:
                         bar.start(plan[i])
                         outcomes[i] = run_job(plan[i], spec, pid, force=force)
                         bar.done(outcomes[i])
                 else:
-                    _parallel(plan, phase, spec, pid, force, jobs, bar, outcomes)
+                    _parallel(plan, phase, spec, pid, force, workers, bar, outcomes)
         except _Interrupted as e:
             interrupted = True
             idx = plan.index(e.outcome.job)
@@ -346,8 +335,8 @@ def run_sweep(spec: Spec, profile: str, *, jobs: int = 1, dry_run: bool = False,
     return result
 
 
-def _parallel(plan, phase, spec, pid, force, jobs, bar, outcomes) -> None:
-    with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
+def _parallel(plan, phase, spec, pid, force, workers, bar, outcomes) -> None:
+    with cf.ThreadPoolExecutor(max_workers=workers) as ex:
         futs = {}
         for i in phase:
             bar.start(plan[i])

@@ -12,8 +12,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from HersheyFonts import HersheyFonts
 
-from inkrepro.errors import UserError
+from inkrepro.ink import augment, draw, geometry, inkml, tokens
 from inkrepro.ink.core import Ink, Stroke
 
 WORDS = (("handwriting", "cursive"), ("InkSight", "scripts"), ("derender", "cursive"),
@@ -24,10 +25,6 @@ PEN_UP_S = 0.15
 
 def hershey_ink(text: str, font: str = "cursive") -> Ink:
     """``text`` in a Hershey font as Ink (y down), timestamped at a constant pen speed."""
-    try:
-        from HersheyFonts import HersheyFonts
-    except ImportError as e:  # pragma: no cover - it is a declared dependency
-        raise UserError("the demo needs the hershey-fonts package: pip install hershey-fonts") from e
     f = HersheyFonts()
     f.load_default_font(font)
     f.normalize_rendering(100)
@@ -42,8 +39,6 @@ def hershey_ink(text: str, font: str = "cursive") -> Ink:
 
 
 def run_demo(out: str | Path = "results/demo", seed: int = 0, per_word: int = 2) -> dict[str, Path]:
-    from inkrepro.ink import augment, draw, geometry, inkml, tokens
-
     out = Path(out)
     (out / "inkml").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -59,10 +54,10 @@ def run_demo(out: str | Path = "results/demo", seed: int = 0, per_word: int = 2)
         assert back.ink.allclose(ink, 0.0) and back.annotations["truth"] == word
         q = geometry.quantize(framed)
         ann = {"application": "InkSight", "sourceDataset": "hershey-demo",
-               "inferenceMode": inkml.MODE_LABELS["vanilla"], "exampleId": word, "textField": word}
+               "inferenceMode": inkml.MODE_LABELS["vanilla_derender"], "exampleId": word, "textField": word}
         p = inkml.write_inkml(out / "inkml" / f"{word}.release.inkml", q.without_time(), ann, "inksight")
         rel = inkml.read_inkml(p)
-        assert rel.variant == "inksight" and rel.mode == "vanilla"
+        assert rel.variant == "inksight" and rel.mode == "vanilla_derender"
         assert rel.ink.allclose(q.without_time(), 0.0)
         for _ in range(per_word):
             img, target = augment.render_augmented(framed, 224, cfg, rng)

@@ -16,9 +16,10 @@ from xml.sax.saxutils import quoteattr
 
 import aggdraw
 import numpy as np
+from matplotlib.collections import LineCollection
 from PIL import Image, ImageDraw
 
-from inkrepro.ink.core import Ink
+from inkrepro.ink.core import Ink, Stroke
 
 _LEVELS = 12       # colour steps within a stroke for raster drawing
 _DARKEN = 0.65     # value factor of the pen-down colour (as in the released notebook)
@@ -151,8 +152,6 @@ def gallery(items: Sequence, path: str | Path | None = None, *, cols: int = 4, p
 def plot_ink(ax, ink: Ink, background: np.ndarray | None = None, *, linewidth: float = 2.0,
              dim_amount: float = 0.6) -> None:
     """Draw ``ink`` on a matplotlib axes in the convention (y down, equal aspect)."""
-    from matplotlib.collections import LineCollection
-
     ink = ink.cleaned()
     if background is not None:
         ax.imshow(dim(background, dim_amount), extent=(0, background.shape[1], background.shape[0], 0))
@@ -235,7 +234,6 @@ def writing_frames(ink: Ink, size: int | tuple[int, int] = 224, *, frames: int =
 
 def _pad_colours(part: Ink, full: Ink) -> Ink:
     """Prefix ink padded with invisible (empty) strokes so stroke colours match the full ink."""
-    from inkrepro.ink.core import Stroke
     missing = len(full) - len(part)
     empty = Stroke(np.zeros(0), np.zeros(0), None if not full.has_time else np.zeros(0))
     return Ink(part.strokes + (empty,) * missing) if missing > 0 else part

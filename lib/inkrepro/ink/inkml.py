@@ -37,12 +37,13 @@ NS = "http://www.w3.org/2003/InkML"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 VARIANTS = ("w3c", "inksight")
 MODE_LABELS = {
-    "vanilla": "Vanilla Derender",
+    "vanilla_derender": "Vanilla Derender",
     "derender_with_text": "Derender with Text",
     "recognize_and_derender": "Recognize and Derender",
 }
 _MODE_ALIASES = {
-    "vanilla derender": "vanilla", "vanilla": "vanilla",
+    "vanilla derender": "vanilla_derender", "vanilla": "vanilla_derender",
+    "vanilla_derender": "vanilla_derender",
     "derender with text": "derender_with_text", "d+t": "derender_with_text",
     "derender_with_text": "derender_with_text",
     "recognize and derender": "recognize_and_derender", "r+d": "recognize_and_derender",
@@ -369,7 +370,7 @@ def to_inkml_string(ink: Ink, annotations: dict[str, str] | None = None, variant
 def write_inkml(path: str | Path, ink: Ink, annotations: dict[str, str] | None = None,
                 variant: str = "w3c", groups: list[TraceGroup] | None = None) -> Path:
     """Write ``ink`` as InkML (UTF-8). For the InkSight variant pass the release's annotation
-    fields, e.g. ``{"application": "InkSight", "inferenceMode": MODE_LABELS["vanilla"], ...}``."""
+    fields, e.g. ``{"application": "InkSight", "inferenceMode": MODE_LABELS["vanilla_derender"], ...}``."""
     path = Path(path)
     text = to_inkml_string(ink, annotations, variant, groups)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,8 @@
 
 Each named config's docstring gives the command that shows it and what it gives. Counts are
 exact (``inkrepro model summary --config NAME``, computed with ``jax.eval_shape``, nothing is
-allocated). The paper's sizes (Small ~340M, Large ~1B) are not broken down in the paper;
-our ``small``/``large`` state their assumptions.
+allocated). The paper gives only the total sizes of Small and Large
+(``experiments/paper_values.py``); our ``small``/``large`` state their assumptions.
 
 Image size is not a model field: it comes from ``data.image_size`` (one source of truth);
 the ViT's position embeddings are sized for it.
@@ -84,15 +84,15 @@ class ModelConfig:
 def tiny() -> ModelConfig:
     """CPU model for the laptop profile: ViT-mu/8 (64 wide, 2 blocks) + T5 2+2 layers at 128.
 
-    Command: ``inkrepro model summary --config tiny``. Gives 1.28M parameters with a
-    1,451-entry vocabulary (1,000 text pieces + 451 ink ids; 1.54M with the laptop profile's
-    2,451); trains in minutes on 2 CPU cores (``inkrepro train --profile laptop``).
+    Command: ``inkrepro model summary --config tiny``. Gives 1.54M parameters at the laptop
+    profile's 64 px and 2,451-entry vocabulary (2,000 text pieces + 451 ink ids; 1.28M with
+    1,000 text pieces); trains in minutes on 2 CPU cores (``inkrepro train --profile laptop``).
     """
     return ModelConfig()
 
 
 def small() -> ModelConfig:
-    """InkSight Small (~340M in the paper). ASSUMPTIONS (not published in this detail):
+    """InkSight Small (the paper's Small-p / Small-i). ASSUMPTIONS (not published in this detail):
     ViT-B/16 (86M, 224px, learned position embeddings) + T5 v1.1 *base* encoder-decoder
     (d_model 768, 12+12 layers, 12 heads x 64, gated-GELU d_ff 2048) with a 32,000-piece
     SentencePiece text vocabulary + 451 ink ids (untied output layer).
@@ -109,7 +109,7 @@ def small() -> ModelConfig:
 
 
 def large() -> ModelConfig:
-    """InkSight Large (~1B in the paper). ASSUMPTIONS: ViT-L/16 (303M) + T5 v1.1 *large*
+    """InkSight Large (the paper's Large-i). ASSUMPTIONS: ViT-L/16 (303M) + T5 v1.1 *large*
     encoder-decoder (d_model 1024, 24+24 layers, 16 heads x 64, d_ff 2816), 32,000 text
     pieces + 451 ink ids.
 

@@ -20,6 +20,7 @@ from inkrepro.model import t5
 from inkrepro.model.configs import ModelConfig
 from inkrepro.model.layers import DropoutKeys, get_dtype
 from inkrepro.model.vit import ViT
+from inkrepro.model.vit_convert import load_vit_params
 
 FRAME_VALUES = FRAME_MAX + 1   # coordinates 0..224: x ids 0..224, y ids 225..449
 
@@ -165,8 +166,6 @@ def build(cfg: ModelConfig, *, image_size: int, vocab_size: int, seed: int = 0) 
     elif cfg.coord_embed_init != "normal":
         raise ValueError(f"model.coord_embed_init must be 'sincos' or 'normal', not {cfg.coord_embed_init!r}")
     if cfg.vit_init:
-        from inkrepro.model.vit_convert import load_vit_params
-
         load_vit_params(model, cfg.vit_init)
     return model
 

@@ -24,7 +24,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 
 from inkrepro.errors import UserError
 
@@ -49,8 +52,6 @@ def _read(path: str | Path) -> dict[str, np.ndarray]:
         with np.load(p, allow_pickle=False) as z:
             flat = {k: np.asarray(z[k]) for k in z.files}
     elif p.is_dir():
-        import orbax.checkpoint as ocp
-
         tree = ocp.StandardCheckpointer().restore(p.resolve())
         flat = {}
 
@@ -71,8 +72,6 @@ def _read(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def _resize_posemb(pe: np.ndarray, n: int) -> np.ndarray:
-    import jax
-
     m = pe.shape[1]
     if m == n:
         return pe
@@ -85,8 +84,6 @@ def _resize_posemb(pe: np.ndarray, n: int) -> np.ndarray:
 
 def load_vit_params(model, path: str | Path) -> None:
     """Overwrite ``model.vit``'s parameters from big_vision-named weights at ``path``."""
-    import jax.numpy as jnp
-
     w = _read(path)
     vit = model.vit
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from inkrepro.errors import UserError
+
 READERS: dict[str, str] = {
     "iam": "inkrepro.data.readers.iam",
     "imgur5k": "inkrepro.data.readers.imgur5k",
@@ -26,8 +28,6 @@ READERS: dict[str, str] = {
 
 
 def get(name: str) -> ModuleType:
-    from inkrepro.errors import UserError
-
     if name not in READERS:
         raise UserError(f"unknown dataset {name!r}; known: {', '.join(sorted(READERS))}")
     return importlib.import_module(READERS[name])

@@ -11,6 +11,7 @@ record (filters never raise: they are choices, not errors).
 
 from __future__ import annotations
 
+import inspect
 import io
 import pickle
 import re
@@ -21,13 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as DET
 import numpy as np
+from defusedxml import DefusedXmlException
+from numpy.lib import format as npf
+from PIL import Image
 
 from inkrepro import names
 from inkrepro.data import images
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
 from inkrepro.ink import inkml
+from inkrepro.ink.core import Ink, Stroke
 
 UNASSIGNED = "unassigned"  # split of records no split list names (never used for training)
 
@@ -190,8 +196,6 @@ def make_reader(source: SourceInfo, body: Callable[..., Iterable[Example]], chec
     function. ``max_image_pixels`` (every reader): images with more pixels are skipped and
     counted as "image too large" before they are decoded."""
 
-    import inspect
-
     params = [p for p in inspect.signature(body).parameters.values()
               if p.kind == inspect.Parameter.KEYWORD_ONLY]
     known = {p.name for p in params}
@@ -333,9 +337,6 @@ def read_lines(path: Path, where_prefix: str, encodings: Iterable[str] = ("utf-8
 
 def parse_xml(data: bytes | str, where: str):
     """defusedxml parse; malformed or hostile XML is a BadRecord."""
-    import defusedxml.ElementTree as DET
-    from defusedxml import DefusedXmlException
-
     try:
         return DET.fromstring(data)
     except DefusedXmlException as e:
@@ -395,8 +396,6 @@ def crop_rotated(img, xc: float, yc: float, w: float, h: float, angle_deg: float
     """Upright w x h crop of a rotated box (OpenCV RotatedRect convention: the box's width axis is
     (cos a, sin a) in y-down image coordinates). ``img``: HxWx3 uint8 or an RGB PIL image (pass
     the PIL image when cropping many words from one page)."""
-    from PIL import Image
-
     src = img if isinstance(img, Image.Image) else Image.fromarray(img)
     W, H = max(1, int(round(w))), max(1, int(round(h)))
     if w < 1 or h < 1:
@@ -515,8 +514,6 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def load_npy(fileobj, allowed: Mapping[tuple[str, str], type] | None = None, what: str = "npy"):
     """np.load for one .npy stream; object arrays go through the restricted unpickler."""
-    from numpy.lib import format as npf
-
     version = npf.read_magic(fileobj)
     if version == (1, 0):
         shape, fortran, dtype = npf.read_array_header_1_0(fileobj)
@@ -553,8 +550,6 @@ def load_npz(path: Path, allowed: Mapping[tuple[str, str], type] | None = None,
 
 def ink_from_points(strokes: Iterable[np.ndarray], where: str, min_points: int = 1):
     """Ink from (N, 2) or (N, 3: x, y, t) arrays; empty strokes dropped; invalid ink -> BadRecord."""
-    from inkrepro.ink.core import Ink, Stroke
-
     out = []
     try:
         for s in strokes:

@@ -48,6 +48,7 @@ from inkrepro.data.readers import _base
 from inkrepro.data.schema import Example
 from inkrepro.errors import BadRecord, InkError, UserError
 from inkrepro.ink.core import Ink
+from inkrepro.ink.geometry import letterbox_transform
 from inkrepro.ink.inkml import mode_from_label
 
 SOURCE = _base.SourceInfo(
@@ -207,8 +208,6 @@ def _check(root: Path) -> None:
 def _to_image_frame(strokes: list[np.ndarray], img: np.ndarray | None) -> tuple[list[np.ndarray], str]:
     if img is None:
         return strokes, "model224"
-    from inkrepro.ink.geometry import letterbox_transform
-
     h, w = img.shape[:2]
     tf = letterbox_transform(w, h)
     return [tf.inverse_xy(s) for s in strokes], "image"

@@ -1,39 +1,36 @@
 """A quick look at a trained run: derender held-out synthetic words and draw input | ink | overlay,
 and plot its loss curves (the same numbers MLflow holds, read from the run's metrics.jsonl).
 
-    python -m inkrepro.model.gallery runs/work/laptop results/laptop/gallery.png --n 12 \
+    python -m inkrepro.evaluate.gallery runs/work/laptop results/laptop/gallery.png --n 12 \
         --curve results/laptop/loss.png
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
+
+from inkrepro import infer
+from inkrepro.data import pipeline
+from inkrepro.ink import draw
+from inkrepro.ink.geometry import FRAME_SIZE
 
 
 def make_gallery(workdir: str | Path, out: str | Path, *, n: int = 12, split: str = "test",
-                 source: str = "hershey", constrained: bool = True, max_len: int | None = None) -> Path:
-    from PIL import Image
-
-    from inkrepro import tasks
-    from inkrepro.data import pipeline
-    from inkrepro.ink import draw
-    from inkrepro.model import decode
-    from inkrepro.train import load_for_inference
-
-    model, vocab, cfg = load_for_inference(workdir)
-    ex = pipeline.make_eval_examples(cfg.data, split, n=n, sources=(source,))
-    img = np.stack([e.image for e in ex])
-    prompt = np.stack([tasks.encode_prompt(vocab, tasks.PROMPTS["vanilla_derender"], cfg.data.max_prompt_len)] * len(ex))
-    ids = np.asarray(decode.generate(model, img, prompt, max_len=max_len or cfg.data.max_target_len,
-                                     constrained=constrained, vocab=vocab, allow_text=False))
+                 source: str = "hershey", max_len: int = 0) -> Path:
+    """Vanilla derenderings (infer's default decoding) of ``n`` held-out words of ``source``."""
+    inf = infer.Inference.load(workdir, decoding=infer.Decoding(max_len=max_len))
+    ex = pipeline.make_eval_examples(inf.cfg.data, split, n=n, sources=(source,))
+    outs = inf.derender([e.image for e in ex], "vanilla_derender")
     items = []
-    for e, row in zip(ex, ids):
-        _, ink = vocab.decode_output(row)
-        big = np.asarray(Image.fromarray(e.image).resize((224, 224), Image.NEAREST))
-        items.append((e.text[:18], draw.panel(big, ink)))
+    for e, o in zip(ex, outs):
+        big = np.asarray(Image.fromarray(e.image).resize((FRAME_SIZE, FRAME_SIZE), Image.NEAREST))
+        items.append((e.text[:18], draw.panel(big, o.ink)))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     draw.gallery(items, out, cols=3)
     return Path(out)
@@ -41,13 +38,6 @@ def make_gallery(workdir: str | Path, out: str | Path, *, n: int = 12, split: st
 
 def plot_curves(workdir: str | Path, out: str | Path) -> Path:
     """Train loss, validation loss and validation Vanilla-derender loss against the step."""
-    import json
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = [json.loads(line) for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines() if line]
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
     for key, label in (("train/loss", "train"), ("val/loss", "validation"),
