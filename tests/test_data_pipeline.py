@@ -187,3 +187,21 @@ def test_byte_vocabulary_spells_words():
     ids = v.encode_text("Derender the ink: cancer")
     assert len(ids) == len("Derender the ink: cancer")          # one id per letter
     assert v.decode(ids) == "Derender the ink: cancer"
+
+
+@pytest.mark.parametrize("profile", ["smoke", "laptop"])
+def test_derender_with_text_prompt_keeps_its_text(profile):
+    """Byte-level profiles: the derender-with-text prompt must still hold the text after the
+    cut to max_prompt_len (a 16-id limit once cut it to 'Derender the ink', identical to the
+    vanilla prompt); a config that would cut it is refused."""
+    from inkrepro import config, tasks
+    from inkrepro.text import Vocabulary
+
+    cfg = config.profile(profile).data
+    vocab = Vocabulary.byte_level()
+    word = "handwriting"
+    dt = tasks.encode_prompt(vocab, tasks.PROMPTS["derender_with_text"].format(text=word), cfg.max_prompt_len)
+    van = tasks.encode_prompt(vocab, tasks.PROMPTS["vanilla_derender"], cfg.max_prompt_len)
+    assert vocab.decode_text(dt).endswith(": " + word) and not np.array_equal(dt, van)
+    with pytest.raises(UserError, match="max_prompt_len=16 is too short"):
+        config.profile(profile, ["data.max_prompt_len=16"])

@@ -1,13 +1,17 @@
 # ruff: noqa: F811  (pytest fixtures imported from model_fixtures)
 """Decoding: KV-cached == full recomputation (greedy, beam, sampling), grammar, EOS handling."""
 
+import dataclasses
+
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
 
 from inkrepro.ink import tokens as ink_tokens
-from inkrepro.model import decode
-from model_fixtures import V_TEXT, V, micro_batch, micro_model, token_ids  # noqa: F401
+from inkrepro.model import decode, derenderer
+from inkrepro.model.derenderer import glimpse_crops, pen_positions
+from model_fixtures import IMG, V_TEXT, V, micro_batch, micro_config, micro_model, token_ids  # noqa: F401
 
 L = 20
 
@@ -62,29 +66,20 @@ def test_grammar_checker():
 
 @pytest.fixture(scope="module")
 def glimpse_model():
-    import dataclasses
-
-    from inkrepro.model import derenderer
-    from model_fixtures import IMG, V, micro_config
-
     return derenderer.build(dataclasses.replace(micro_config(), glimpse=5), image_size=IMG,
                             vocab_size=V, seed=1)
 
 
 @pytest.mark.parametrize("method", ["greedy", "beam"])
 def test_pen_glimpse_cached_equals_full(glimpse_model, micro_batch, method):
-    b, voc = micro_batch, fake_vocab()
-    kw = dict(max_len=L, method=method, constrained=True, vocab=voc, beam_size=3, allow_text=False)
+    b = micro_batch
+    kw = dict(max_len=L, method=method, constrained=True, beam_size=3, allow_text=False, **token_ids())
     cached = np.asarray(decode.generate(glimpse_model, b["image"], b["encoder_tokens"], **kw))
     full = np.asarray(decode.generate(glimpse_model, b["image"], b["encoder_tokens"], use_cache=False, **kw))
     np.testing.assert_array_equal(cached, full)
 
 
 def test_pen_positions_match_the_step_by_step_pen(glimpse_model):
-    import jax.numpy as jnp
-
-    from inkrepro.model.derenderer import glimpse_crops, pen_positions
-
     o, s = V_TEXT, V_TEXT + ink_tokens.START_STROKE
     x = lambda v: o + v
     y = lambda v: o + ink_tokens.Y_OFFSET + v

@@ -54,6 +54,10 @@ def test_position_and_strongest_floor():
     assert C.position(0.5, 0.2, 0.8) == pytest.approx(0.5)
     assert C.position(10.0, 40.0, 2.0) == pytest.approx(30 / 38)      # lower is better works too
     assert np.isnan(C.position(1.0, 1.0, 1.0))
+    # a ceiling on the wrong side of the floor gives no scale (smoke-sized recognizers)
+    assert np.isnan(C.position(0.1, 0.26, 0.17, "char_f1"))
+    assert np.isnan(C.position(10.0, 15.0, 30.0, "ldtw"))
+    assert C.position(10.0, 40.0, 2.0, "ldtw") == pytest.approx(30 / 38)
     vals = {"floor_empty": 0.0, "floor_constant": 0.23, "floor_midline": 0.05, "ceiling_reference": 0.8}
     assert C.strongest_floor(vals, "char_f1") == ("floor_constant", 0.23)
     assert C.strongest_floor({"floor_midline": 30.0, "floor_empty": 80.0}, "ldtw") == ("floor_midline", 30.0)
@@ -64,3 +68,22 @@ def test_empty_prediction_is_a_failure_not_dropped():
     g = M.geometry_metrics(Ink(), ref)
     assert g["valid"] == 0.0 and g["aiou"] == 0.0
     assert np.isfinite(g["dtw"]) and np.isfinite(g["ldtw"]) and g["ldtw"] > 10
+
+
+def test_calibration_outputs_rows():
+    """Every floor and the ceiling for a set with reference ink; photos (no ink) get the
+    text floors and a midline from the image."""
+    from inkrepro.ink.core import Ink
+
+    refs = [Ink.from_xy([np.array([[10.0 + 20 * i, 50], [30 + 20 * i, 80], [60 + 20 * i, 60]])]) for i in range(3)]
+    out = C.outputs(refs, [None] * 3, ["ab", "ba", "aa"], spacing=16.0)
+    assert set(out) == set(C.ROWS)
+    idx, inks, texts = out["floor_shuffled"]
+    assert idx == [0, 1, 2] and all(inks[k] is not refs[k] for k in range(3)) and texts is None
+    assert out["floor_empty"][2] == ["", "", ""] and all(i.is_empty for i in out["floor_empty"][1])
+    assert len(set(out["floor_constant"][2])) == 1 and out["floor_constant"][2][0]
+    assert out[C.CEILING][1][0].bbox == pytest.approx(refs[0].bbox, abs=4.0)   # resampled at 16 px
+    photo = np.full((64, 64, 3), 255, np.uint8)
+    photo[20:40, 10:50] = 0
+    out = C.outputs([None], [photo], ["word"], spacing=16.0)
+    assert set(out) == {"floor_empty", "floor_constant", "floor_midline"}

@@ -76,11 +76,27 @@ def test_metrics_of_a_perfect_derenderer(result, tiny_recognizer):  # noqa: F811
     assert m["eval/hershey/vanilla_derender/n"] == 3 and "eval/hershey/vanilla/n" not in m
 
 
+def test_floor_and_ceiling_rows(result):
+    m = result["metrics"]
+    h, p = "eval/hershey/", "eval/photos/"
+    assert m[h + "floor_empty/char_f1"] == 0.0 and m[h + "floor_empty/validity"] == 0.0
+    assert m[h + "floor_constant/char_f1"] > 0          # a frequent-letter guess shares letters
+    # the perfect derenderer sits at the geometric ceiling, every floor far below it
+    for floor in ("floor_empty", "floor_shuffled", "floor_midline"):
+        assert m[h + floor + "/ldtw"] > m[h + "vanilla_derender/ldtw"] + 1.0, floor
+    assert m[h + "ceiling_reference/ldtw"] < m[h + "floor_midline/ldtw"]
+    assert m[h + "ceiling_reference/validity"] == 1.0
+    assert p + "ceiling_reference/n" not in m and p + "floor_shuffled/n" not in m
+    assert np.isfinite(m[p + "floor_midline/chamfer"]) and m[p + "floor_constant/n"] == 3
+
+
 def test_outputs_on_disk_and_in_mlflow(result, tiny_recognizer):  # noqa: F811
     df = pd.read_parquet(result["per_sample"])
     assert {"id", "dataset", "mode", "label", "prompt", "output", "rec_text", "dtw", "chamfer",
             "fallback"} <= set(df.columns)
-    assert len(df) == 3 * 3 + 3 * 3 + 3                     # 2 datasets x 3 modes + upper bound
+    # 2 datasets x 3 modes + upper bound + calibration rows (hershey: empty, constant, shuffled,
+    # midline, ceiling; photos, without reference ink: empty, constant, midline)
+    assert len(df) == 3 * 3 + 3 * 3 + 3 + 5 * 3 + 3 * 3
     dt = df[(df["mode"] == "derender_with_text") & (df["dataset"] == "hershey")]
     assert (dt["prompt"] == "Derender the ink: " + dt["label"]).all()
     assert all(p.endswith(".png") for p in result["galleries"]) and len(result["galleries"]) == 12

@@ -13,10 +13,10 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 # Lowest first. A module may import modules of its own layer and of lower layers.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("inkrepro.errors", "inkrepro.configlib")),
+    ("base", ("inkrepro.errors", "inkrepro.configlib", "inkrepro.names")),
     ("ink", ("inkrepro.ink",)),
     ("model", ("inkrepro.model",)),
-    ("sources", ("inkrepro.data.schema", "inkrepro.data.store", "inkrepro.data.fonts",
+    ("sources", ("inkrepro.data.schema", "inkrepro.data.images", "inkrepro.data.store", "inkrepro.data.fonts",
                  "inkrepro.data.synthetic", "inkrepro.data.photos", "inkrepro.data.readers",
                  "inkrepro.data.paper_mixture", "inkrepro.data.sources", "inkrepro.data.prepare",
                  "inkrepro.data._genworker")),

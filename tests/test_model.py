@@ -91,9 +91,9 @@ def test_summary_cli_prints_counts(capsys):
     out = capsys.readouterr().out
     from inkrepro.model import configs, derenderer
     cfg = dataclasses.replace(configs.tiny(), d_model=64)
-    # defaults from the laptop profile: 64 px, its 2,000 text pieces + 451 ink ids
-    total = derenderer.param_counts(derenderer.abstract(cfg, image_size=64, vocab_size=2451))["total"]
-    assert f"{total:,}" in out and "d_model 64" in out and "vocab 2451 (profile laptop)" in out
+    # defaults from the laptop profile: 64 px, its 259 byte-level text ids + 451 ink ids
+    total = derenderer.param_counts(derenderer.abstract(cfg, image_size=64, vocab_size=710))["total"]
+    assert f"{total:,}" in out and "d_model 64" in out and "vocab 710 (profile laptop)" in out
 
 
 def test_sincos_posemb_and_image_size_checks():

@@ -76,6 +76,20 @@ def test_reproduce_smoke_every_table_and_figure_from_mlflow(tmp_path, monkeypatc
         executed = nbformat.read(str(rdir / "notebooks" / f"{name}.ipynb"), as_version=4)
         assert any(c.get("outputs") for c in executed.cells), name
         assert f"[executed](notebooks/{name}.ipynb)" in index
+    # calibrated: floors and ceiling beside the model; the learning curve has every kept
+    # checkpoint against training minutes; each claim has a verdict from its CI
+    auto = pd.read_csv(rdir / "automated_evaluation.csv")
+    assert {"floor: empty output", "floor: constant string", "floor: untrained model (smoke)",
+            "ceiling: reference ink at the training spacing"} <= set(auto["model"])
+    assert "char_f1 position" in auto
+    curve = pd.read_csv(rdir / "learning_curve.csv")
+    assert curve["step"].tolist() == [4, 8] and (curve["minutes"] > 0).all()
+    assert curve["minutes"].is_monotonic_increasing
+    claims = pd.read_csv(rdir / "paper_claims.csv")
+    b = claims[claims["claim"] == "b"]
+    assert set(b["metric"]) == {"char_f1", "ldtw (lower is better)"}
+    assert set(b["verdict"]) <= {"reproduced", "not reproduced", "inconclusive at this scale"}
+    assert claims[claims["claim"] == "a"]["verdict"].iloc[0].startswith("not run in smoke")
     # the numbers in the ablation table are the metrics of the evaluation runs the jobs link to
     runs = pd.read_csv(rdir / "ablation_training_tasks_runs.csv")
     done = runs[runs["state"] == "done"]

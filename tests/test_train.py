@@ -107,10 +107,14 @@ def test_killed_and_resumed_run_matches_uninterrupted(tmp_path):
     for a, b in zip(_params(killed), _params(ref)):
         np.testing.assert_array_equal(a, b)
     ra, rb = ({k: v for k, v in json.loads((w / "result.json").read_text())["metrics"].items()
-               if k != "train/examples_per_s"} for w in (killed, ref))   # timing differs, numbers not
+               if k not in ("train/examples_per_s", "train/elapsed_s")} for w in (killed, ref))   # timing differs, numbers not
     assert ra == rb and ra["val/loss"] > 0 and len(ra) > 10
     steps = [json.loads(ln)["step"] for ln in (killed / "metrics.jsonl").read_text().splitlines()]
     assert steps == [json.loads(ln)["step"] for ln in (ref / "metrics.jsonl").read_text().splitlines()]
+    # training minutes carry across the resume (the learning-curve axis)
+    el = [r["train/elapsed_s"] for r in map(json.loads, (killed / "metrics.jsonl").read_text().splitlines())
+          if "train/elapsed_s" in r]
+    assert len(el) > 2 and el == sorted(el) and el[0] > 0
 
 
 def test_eight_fake_devices_data_and_fsdp_mesh(tmp_path):

@@ -73,7 +73,16 @@ def load_config(workdir: str | Path) -> config_mod.ExperimentConfig:
     p = Path(workdir) / "config.json"
     if not p.is_file():
         raise UserError(f"{workdir} is not a training workdir (no config.json); train first")
-    return config_mod.from_dict(json.loads(p.read_text()))
+    return config_mod.from_dict(json.loads(p.read_text()), check=False)
+
+
+def steps(workdir: str | Path) -> list[int]:
+    """The saved checkpoint steps of a training workdir, ascending."""
+    mgr = manager(workdir)
+    try:
+        return sorted(int(s) for s in mgr.all_steps())
+    finally:
+        mgr.close()
 
 
 def load_for_inference(workdir: str | Path, step: int | None = None):

@@ -92,7 +92,7 @@ def smoke() -> ExperimentConfig:
     model = dataclasses.replace(model_configs.tiny(), name="micro", vit_width=32, vit_mlp_dim=64,
                                 vit_depth=1, d_model=32, num_heads=2, d_kv=16, d_ff=64,
                                 enc_layers=1, dec_layers=1, rel_buckets=8, rel_max_distance=32)
-    data = DataConfig(image_size=32, max_prompt_len=16, max_target_len=48, train_size=24,
+    data = DataConfig(image_size=32, max_prompt_len=32, max_target_len=48, train_size=24,
                       validation_size=8, test_size=8, text_vocab="byte", ink_spacing=16.0)
     train = TrainConfig(steps=8, batch_size=4, warmup_steps=2, lr_decay=None, log_every=2,
                         eval_every=4, eval_batches=1, checkpoint_every=4, keep_checkpoints=2)
@@ -100,26 +100,40 @@ def smoke() -> ExperimentConfig:
 
 
 def laptop() -> ExperimentConfig:
-    """The default main-job profile: ``tiny`` (1.5M params, sin-cos 2D patch positions) on
-    64px synthetic words (Latin words of 2-7 letters weighted 3:1 over CJK characters), 2 CPU
-    cores.
+    """The default main-job profile: ``tiny`` (1.5M params) on 64px synthetic Latin words, 2 CPU
+    cores, every departure from the paper an OUR CHOICE for this scale (README lists them):
 
-    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives, in about
-    14 minutes on 2 cores (2,400 steps of batch 16, ~45 examples/s), a validation loss that
-    falls steadily (3.68 at step 200, 3.01 at 1,200, 2.74 at 2,400; Vanilla-derender token
-    accuracy 0.10 -> 0.20) and greedy outputs that sit on the word with its extent, height and
-    cursive-like traces, but whose letters are not legible yet (``results/laptop/``; coarse
-    targets: ink resampled at 16 px spacing in the 224 frame). The sweeps run each arm for 200
-    steps (``ablations/*.yaml``) to fit every arm x seed in the hour.
+    - data: Hershey-font words of 2-7 letters (the laptop recognizer reads Latin only; no CJK),
+      2,000 training words, 300 test words (n >= 256 for the bootstrap CIs), target ink
+      resampled at 16 px spacing in the 224 frame, byte-level text ids (SentencePiece learns
+      whole words from 2,000 words), all five tasks with the two recognition-only tasks at a
+      quarter weight (they only produce text; the ink tasks are the ones evaluated).
+    - model: sin-cos 2D patch positions, patch centres coded like coordinate ids
+      (``patch_coord_scale``), and a 16 px "pen glimpse" (``glimpse``: each decoder input also
+      sees the pixels around the pen's last point; without it the model extrapolates the
+      stroke history and ignores the image).
+    - training: 3,000 steps of batch 16, Adafactor at peak 0.03 decaying to 0 at the last
+      step, coordinate soft targets (sigma 2 px) and decoder-input coordinate noise (4 px).
+
+    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured on 2
+    shared cores, the same config over 4,000 steps: results/laptop/learning_curve.md) recognizer
+    character F1 0.17 at 1,000 steps, 0.23 at 2,000, 0.30 at 3,000 and 0.36 at 4,000 on 256
+    held-out words (ground-truth ink at this spacing: 0.91; a constant guess: 0.23), LDTW 12.3
+    -> 8.1 px: the letters start to be legible, most words are not yet. The issue's bar (0.50 in
+    20 minutes) is not met at this scale; see README "What to expect".
     """
-    model = dataclasses.replace(model_configs.tiny(), posemb="sincos2d")
+    model = dataclasses.replace(model_configs.tiny(), posemb="sincos2d", patch_coord_scale=1.0,
+                                glimpse=16)
     hershey = dataclasses.replace(DataConfig().hershey, max_chars=7)
-    data = DataConfig(image_size=64, max_prompt_len=16, max_target_len=160, train_size=2000,
-                      validation_size=100, test_size=100, vocab_size=2000, ink_spacing=16.0,
-                      hershey=hershey, source_weights={"hershey": 3.0, "kanjivg": 1.0})
-    train = TrainConfig(steps=2400, batch_size=16, lr_peak=0.03, warmup_steps=40,
-                        lr_decay=None, log_every=20, eval_every=200, eval_batches=2,
-                        checkpoint_every=200, keep_checkpoints=2)
+    mixture = {"vanilla_derender": 1.0, "derender_with_text": 1.0, "recognize_and_derender": 1.0,
+               "recognize_real": 0.25, "recognize_rendered": 0.25}
+    data = DataConfig(image_size=64, max_prompt_len=40, max_target_len=160, train_size=2000,
+                      validation_size=100, test_size=300, text_vocab="byte", ink_spacing=16.0,
+                      hershey=hershey, ink_sources=("hershey",), mixture=mixture)
+    train = TrainConfig(steps=3000, batch_size=16, lr_peak=0.03, warmup_steps=40,
+                        lr_decay=None, coord_label_sigma=2.0, input_coord_noise=4.0,
+                        log_every=20, eval_every=500, eval_batches=2, checkpoint_every=500,
+                        keep_checkpoints=8)
     return ExperimentConfig(name="laptop", profile="laptop", model=model, data=data, train=train)
 
 
@@ -181,9 +195,12 @@ def profile(name: str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Exp
     return apply(PROFILES[name](), overrides)
 
 
-def from_dict(d: Mapping[str, Any]) -> ExperimentConfig:
+def from_dict(d: Mapping[str, Any], check: bool = True) -> ExperimentConfig:
     """Inverse of ``configlib.to_dict``: a resolved config travels as this mapping (sweep jobs,
-    notebooks, a run's ``config.json``) and becomes an ExperimentConfig again here."""
+    notebooks, a run's ``config.json``) and becomes an ExperimentConfig again here.
+    ``check=False`` reads a finished run's config as it was (inference must load a checkpoint
+    whose config a later, stricter check would refuse)."""
     cfg = configlib.from_dict(ExperimentConfig, d)
-    data_config.check(cfg.data)
+    if check:
+        data_config.check(cfg.data)
     return cfg

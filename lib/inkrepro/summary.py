@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inkrepro import config as config_mod
-from inkrepro import configlib, tracking
+from inkrepro import configlib, text, tracking
 from inkrepro.ink.tokens import NUM_INK_TOKENS
 from inkrepro.model import configs, derenderer
 from inkrepro.model.configs import ModelConfig
@@ -30,7 +30,8 @@ def variant(name: str, profile: str = "laptop", image_size: int = 0, vocab_size:
     cfg = configlib.apply_overrides(configs.get(name), list(overrides))
     data = config_mod.profile(profile).data
     image = image_size or (224 if cfg.patch_size >= 16 else data.image_size)
-    return cfg, image, vocab_size or cfg.vocab_size or data.vocab_size + NUM_INK_TOKENS
+    text_ids = text.BYTE_OFFSET + 256 if data.text_vocab == "byte" else data.vocab_size
+    return cfg, image, vocab_size or cfg.vocab_size or text_ids + NUM_INK_TOKENS
 
 
 def counts(cfg: ModelConfig, image_size: int, vocab_size: int) -> tuple[dict[str, int], int]:

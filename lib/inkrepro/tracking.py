@@ -107,3 +107,16 @@ def search_runs(filter_string: str = "", experiment: str = EXPERIMENT, **kw):
     """``mlflow.search_runs`` over our experiment as a pandas DataFrame."""
     setup(experiment)
     return mlflow.search_runs(experiment_names=[experiment], filter_string=filter_string, **kw)
+
+
+def metric_history(run_id: str, key: str) -> list[tuple[int, float]]:
+    """Every logged ``(step, value)`` of one metric of a run, ordered by step."""
+    setup()
+    hist = mlflow.tracking.MlflowClient().get_metric_history(run_id, key)
+    return sorted((int(m.step), float(m.value)) for m in hist)
+
+
+def artifact(run_id: str, path: str) -> Path:
+    """A local path of one artifact of a run (copied from the store when it is remote)."""
+    setup()
+    return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path))

@@ -286,9 +286,14 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
 
     # ------------------------------------------------------------------ tracking
     metrics_path = workdir / "metrics.jsonl"
+    # Training wall time (compilation and validation included) carried across resumes: the
+    # x-axis of learning curves in minutes (``train/elapsed_s`` in every training log line).
+    elapsed0 = 0.0
     if metrics_path.exists():  # drop lines written after the checkpoint we resume from
-        keep = [ln for ln in metrics_path.read_text().splitlines() if ln and json.loads(ln)["step"] <= start]
-        metrics_path.write_text("".join(k + "\n" for k in keep))
+        keep = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
+        keep = [r for r in keep if r["step"] <= start]
+        metrics_path.write_text("".join(json.dumps(r) + "\n" for r in keep))
+        elapsed0 = max([r.get("train/elapsed_s", 0.0) for r in keep], default=0.0)
     run_id_path = workdir / "mlflow_run_id.txt"
     run_ctx = contextlib.nullcontext(None)
     if tc.track:
@@ -337,7 +342,8 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         dt = time.perf_counter() - t_window
         last = {**summarize(sums, "train"), "train/lr": float(host[-1]["lr"]),
                 "train/grad_norm": float(np.mean([h["grad_norm"] for h in host])),
-                "train/examples_per_s": len(window) * tc.batch_size / max(dt, 1e-9)}
+                "train/examples_per_s": len(window) * tc.batch_size / max(dt, 1e-9),
+                "train/elapsed_s": elapsed0 + time.perf_counter() - t_start}
         log(last, step)
         window, t_window = [], time.perf_counter()
 

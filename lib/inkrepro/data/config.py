@@ -21,6 +21,7 @@ from inkrepro.errors import UserError
 from inkrepro.ink.augment import AugmentConfig
 
 SYNTHETIC_SOURCES = ("hershey", "kanjivg", "photos")
+MIN_PROMPT_TEXT = 12   # bytes of derender-with-text prompt text a byte-level config must keep
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ def check(cfg: DataConfig) -> DataConfig:
     bad = sorted(set(cfg.mixture) - set(tasks.TASK_NAMES))
     if bad:
         raise UserError(f"unknown task(s) in data.mixture: {bad}; tasks: {', '.join(tasks.TASK_NAMES)}")
+    if cfg.text_vocab == "byte" and cfg.mixture.get("derender_with_text", 0) > 0:
+        # one id per byte: the derender-with-text prompt must keep its text (a cut prompt makes
+        # derender-with-text identical to vanilla, silently)
+        need = len(tasks.PROMPTS["derender_with_text"].format(text="").encode()) + MIN_PROMPT_TEXT + 1
+        if cfg.max_prompt_len < need:
+            raise UserError(f"data.max_prompt_len={cfg.max_prompt_len} is too short for byte-level "
+                            f"text ids: the derender-with-text prompt needs at least {need} "
+                            f"(its {need - MIN_PROMPT_TEXT - 1}-byte prefix, {MIN_PROMPT_TEXT} "
+                            "bytes of text and EOS)")
     sources = set(cfg.ink_sources) | set(cfg.ocr_sources)
     bad = sorted(set(cfg.source_weights) - sources)
     if bad:

@@ -88,9 +88,13 @@ def reference_at_spacing(ref: Ink, spacing: float) -> Ink:
     return resample_quantized(ref, spacing) if spacing > 0 else ref
 
 
-def position(value: float, floor: float, ceiling: float) -> float:
-    """Where ``value`` lies from ``floor`` (0) to ``ceiling`` (1); NaN if undefined."""
+def position(value: float, floor: float, ceiling: float, metric: str | None = None) -> float:
+    """Where ``value`` lies from ``floor`` (0) to ``ceiling`` (1); NaN if undefined, and, with
+    ``metric``, NaN when the ceiling is not better than the floor (e.g. a recognizer that
+    reads the reference ink worse than a constant guess: no scale to place a number on)."""
     if not all(np.isfinite([value, floor, ceiling])) or ceiling == floor:
+        return float("nan")
+    if metric is not None and (ceiling > floor) != HIGHER_IS_BETTER.get(metric, True):
         return float("nan")
     return float((value - floor) / (ceiling - floor))
 
@@ -103,3 +107,29 @@ def strongest_floor(values: dict[str, float], metric: str) -> tuple[str, float]:
         return "", float("nan")
     k = (max if better else min)(fin, key=fin.get)
     return k, fin[k]
+
+
+def outputs(refs: Sequence[Ink | None], images: Sequence[np.ndarray | None], labels: Sequence[str],
+            spacing: float, seed: int = 0) -> dict[str, tuple[list[int], list[Ink], list[str] | None]]:
+    """The floor and ceiling rows of one evaluation set: ``{row: (sample indices, inks, texts)}``
+    where ``texts`` is the fixed reading of a text floor (None: the readers read the ink).
+    ``spacing``: the derenderer's training spacing (0 = dense references; the midline then
+    uses 16 px)."""
+    n = len(labels)
+    every = list(range(n))
+    with_ref = [i for i in every if refs[i] is not None and not refs[i].is_empty]
+    out: dict[str, tuple[list[int], list[Ink], list[str] | None]] = {
+        "floor_empty": (every, [Ink()] * n, [""] * n),
+        "floor_constant": (every, [Ink()] * n, [constant_guess(list(labels))] * n),
+    }
+    if len(with_ref) > 1:
+        order = shuffled_order(len(with_ref), seed)
+        out["floor_shuffled"] = (with_ref, [refs[with_ref[j]] for j in order], None)
+    boxes = [(i, word_box(refs[i], images[i])) for i in every]
+    boxed = [(i, b) for i, b in boxes if b is not None and b[2] > b[0]]
+    if boxed:
+        out["floor_midline"] = ([i for i, _ in boxed],
+                                [M.midline_ink(b, spacing if spacing > 0 else 16.0) for _, b in boxed], None)
+    if with_ref:
+        out[CEILING] = (with_ref, [reference_at_spacing(refs[i], spacing) for i in with_ref], None)
+    return out

@@ -21,6 +21,14 @@ from inkrepro.ink import draw
 from inkrepro.ink.geometry import FRAME_SIZE
 
 
+def panel(image: np.ndarray, ink, size: int = FRAME_SIZE) -> np.ndarray:
+    """``input | ink | overlay`` with the model input upsampled to ``size`` px (default the
+    224 frame, so that strokes are visible) and ``ink`` in the 224 token frame."""
+    img = np.asarray(image)
+    big = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC)) if img.shape[0] != size else img
+    return draw.panel(big, infer.to_image_frame(ink, size))
+
+
 def make_gallery(workdir: str | Path, out: str | Path, *, n: int = 12, split: str = "test",
                  source: str = "hershey", max_len: int = 0) -> Path:
     """Vanilla derenderings (infer's default decoding) of ``n`` held-out words of ``source``."""
@@ -29,8 +37,7 @@ def make_gallery(workdir: str | Path, out: str | Path, *, n: int = 12, split: st
     outs = inf.derender([e.image for e in ex], "vanilla_derender")
     items = []
     for e, o in zip(ex, outs):
-        big = np.asarray(Image.fromarray(e.image).resize((FRAME_SIZE, FRAME_SIZE), Image.NEAREST))
-        items.append((e.text[:18], draw.panel(big, o.ink)))
+        items.append((e.text[:18], panel(e.image, o.ink)))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     draw.gallery(items, out, cols=3)
     return Path(out)

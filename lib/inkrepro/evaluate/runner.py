@@ -12,7 +12,10 @@ Python API (what the notebooks and the sweep call)::
 
 Metric keys (written here, once): ``eval/<dataset>/<mode>/<metric>`` with ``<metric>_lo`` /
 ``_hi`` CI bounds; ``<mode>`` is one of the three inference modes (``inkrepro.infer.MODES``) or
-``upper_bound`` (the recognizer and Tesseract on the ground-truth ink); ``eval/seconds`` (the
+``upper_bound`` (the recognizer and Tesseract on the dense ground-truth ink) or a calibration
+row (``floor_empty``, ``floor_constant``, ``floor_shuffled``, ``floor_midline``,
+``ceiling_reference``: :mod:`inkrepro.evaluate.calibration`, scored on the same samples with the
+same readers, so every number can be placed between its floor and ceiling); ``eval/seconds`` (the
 whole evaluation) and ``eval/decode_seconds`` (decoding only). Datasets are source names of the
 checkpoint's DataConfig (``hershey``: synthetic ink with reference ink -> DTW/LDTW/AIoU;
 ``photos``: synthetic word photos without ink -> Chamfer; ``kanjivg``; any prepared dataset).
@@ -35,12 +38,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from inkrepro import configlib, infer, tracking
+from inkrepro import checkpoint, configlib, infer, tracking
 from inkrepro.data import pipeline
 from inkrepro.data.store import Store, read_examples
 from inkrepro.errors import InkError, UserError
+from inkrepro.evaluate import calibration, gallery, reader
 from inkrepro.evaluate import metrics as M
-from inkrepro.evaluate import reader
 from inkrepro.evaluate import recognizer as rec_mod
 from inkrepro.ink import draw, inkml, tokens
 from inkrepro.ink.augment import AugmentConfig
@@ -73,6 +76,11 @@ class EvalOptions:
     max_recognizer_cer: float = 0.35        # refuse a recognizer worse than this on GT ink
     recognizer_decoding: str = "greedy"     # greedy | beam
     tesseract: bool = True                  # independent reader columns (skipped if missing)
+    calibration: bool = True                # floor and ceiling rows (evaluate.calibration)
+    # learning curve: every earlier kept checkpoint is decoded too (vanilla, the first dataset
+    # with reference ink, no Tesseract) and scored against training minutes (``curve.json``,
+    # MLflow history ``curve/<dataset>/<metric>`` by step; see :func:`learning_curve`)
+    curve: bool = False
     bootstrap: int = 1000
     gallery_n: int = 8
     augment: bool = True                    # photo-like evaluation inputs (as in training)
@@ -117,24 +125,36 @@ def options(**kw) -> EvalOptions:
 
 # ----------------------------------------------------------------------------- scoring
 
+CAL_PREFIXES = ("floor_", "ceiling_")
+
 def _read(recognizer, inks: list[Ink], method: str) -> list[str]:
     return recognizer.recognize(inks, method=method) if recognizer is not None else [""] * len(inks)
 
 
 def score(samples: Sequence[TaskSample], outputs: dict[str, list[infer.ModeOutput]], *,
           recognizer=None, opts: EvalOptions = EvalOptions(), use_tesseract: bool = False,
-          progress: bool = True) -> list[dict[str, Any]]:
-    """Per-sample rows for every mode (and the upper bound on reference ink)."""
+          progress: bool = True, spacing: float = 0.0) -> list[dict[str, Any]]:
+    """Per-sample rows for every mode, the upper bound (readers on the dense reference ink) and,
+    with ``opts.calibration``, the floor and ceiling rows of :mod:`inkrepro.evaluate.calibration`
+    (``spacing``: the checkpoint's training spacing, for the ceiling and the midline)."""
     rows: list[dict[str, Any]] = []
-    jobs: list[tuple[str, list[Ink], list[infer.ModeOutput] | None]] = [
-        (m, [o.ink for o in outs], outs) for m, outs in outputs.items()]
+    every = list(range(len(samples)))
+    # (row name, sample indices, inks, mode outputs or None, fixed texts or None)
+    jobs: list[tuple[str, list[int], list[Ink], list[infer.ModeOutput] | None, list[str] | None]] = [
+        (m, every, [o.ink for o in outs], outs, None) for m, outs in outputs.items()]
     with_ref = [i for i, s in enumerate(samples) if s.ink is not None and not s.ink.is_empty]
     if with_ref:
-        jobs.append(("upper_bound", [samples[i].ink for i in with_ref], None))
-    for mode, inks, outs in tqdm(jobs, desc="scoring", unit="mode", leave=False, disable=not progress):
-        idx = with_ref if mode == "upper_bound" else list(range(len(samples)))
-        rec = _read(recognizer, inks, opts.recognizer_decoding)
-        tess = reader.read_inks(inks) if use_tesseract else None
+        jobs.append(("upper_bound", with_ref, [samples[i].ink for i in with_ref], None, None))
+    if opts.calibration and samples:
+        cal = calibration.outputs([s.ink for s in samples], [s.image for s in samples],
+                                  [s.text for s in samples], spacing, seed=opts.seed)
+        jobs += [(name, idx, inks, None, texts) for name, (idx, inks, texts) in cal.items()]
+    for mode, idx, inks, outs, fixed in tqdm(jobs, desc="scoring", unit="row", leave=False,
+                                             disable=not progress):
+        rec = fixed if fixed is not None else _read(recognizer, inks, opts.recognizer_decoding)
+        # Tesseract reads the model's ink and the dense reference; a text floor reads as itself.
+        tess = (list(fixed) if fixed is not None else reader.read_inks(inks)) \
+            if use_tesseract and (fixed is not None or not mode.startswith(CAL_PREFIXES)) else None
         for k, i in enumerate(idx):
             s, ink = samples[i], inks[k]
             row: dict[str, Any] = {"id": s.id, "dataset": s.source, "mode": mode, "label": s.text,
@@ -200,6 +220,8 @@ def aggregate(rows: list[dict[str, Any]], *, bootstrap: int = 1000, seed: int = 
 
 # ----------------------------------------------------------------------------- galleries
 
+GALLERY_PX = 160   # tiles upsampled to this size (64 px inputs are too small to see strokes)
+
 def galleries(samples: Sequence[TaskSample], rows: list[dict[str, Any]], outputs, out_dir: Path,
               n: int) -> list[Path]:
     """input | derendered ink | overlay, for the first ``n`` and the worst ``n`` per mode."""
@@ -226,9 +248,8 @@ def galleries(samples: Sequence[TaskSample], rows: list[dict[str, Any]], outputs
                 for i in pick:
                     s, o = samples[i], outs[i]
                     r = by_key.get((s.id, mode), {})
-                    ink = infer.to_image_frame(o.ink, s.image.shape[0])
                     title = f"{s.text} -> {r.get('rec_text', '')}"
-                    items.append((title, draw.panel(s.image, ink)))
+                    items.append((title, gallery.panel(s.image, o.ink, size=GALLERY_PX)))
                 p = out_dir / "gallery" / f"{ds}_{mode}_{kind}.png"
                 draw.gallery(items, p, cols=2)
                 paths.append(p)
@@ -290,7 +311,8 @@ def run_samples(samples: list[TaskSample], inference: infer.Inference, opts: Eva
 
 def _finish(samples, outputs, rows, opts: EvalOptions, out_dir: Path, *, recognizer, notes,
             params: dict[str, Any], timing: dict[str, float], run_name: str,
-            parent_run_id: str | None, log: bool, tags: dict[str, Any] | None = None) -> dict[str, Any]:
+            parent_run_id: str | None, log: bool, tags: dict[str, Any] | None = None,
+            curve: list[dict[str, float]] | None = None) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     agg = aggregate(rows, bootstrap=opts.bootstrap, seed=opts.seed)
     per_sample = out_dir / "per_sample.parquet"
@@ -300,6 +322,9 @@ def _finish(samples, outputs, rows, opts: EvalOptions, out_dir: Path, *, recogni
     summary = {"metrics": agg, "per_sample": str(per_sample), "galleries": [str(p) for p in gal],
                "notes": notes, **rec_info, "options": configlib.to_dict(opts), **params,
                **timing}
+    if curve:
+        summary["curve"] = curve
+        (out_dir / "curve.json").write_text(json.dumps(curve, indent=1))
     (out_dir / "metrics.json").write_text(json.dumps(summary, indent=1, default=str))
     run_id = ""
     if log:
@@ -309,6 +334,10 @@ def _finish(samples, outputs, rows, opts: EvalOptions, out_dir: Path, *, recogni
             tracking.log_params({"eval": {**configlib.to_dict(opts), **params}, **rec_info})
             tracking.log_metrics({k: v for k, v in agg.items() if np.isfinite(v)})
             tracking.log_metrics({f"eval/{k}": v for k, v in timing.items()})
+            for pt in curve or []:
+                tracking.log_metrics({f"curve/{pt['dataset']}/{k}": v for k, v in pt.items()
+                                      if k not in ("step", "dataset") and np.isfinite(v)},
+                                     step=int(pt["step"]))
             tracking.log_artifact(out_dir, "evaluation")
             run_id = r.info.run_id
     summary["run_id"] = run_id
@@ -350,8 +379,10 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | str | Non
     outputs = run_samples(samples, inference, opts, notes=notes, progress=progress)
     decode_seconds = time.perf_counter() - t_dec
     rows = score(samples, outputs, recognizer=recognizer, opts=opts, use_tesseract=use_tess,
-                 progress=progress)
+                 progress=progress, spacing=data_cfg.ink_spacing)
     out_dir = Path(opts.out_dir) if opts.out_dir else Path(workdir) / "eval" / time.strftime("%Y%m%d-%H%M%S")
+    curve = learning_curve(workdir, samples, rows, inference, opts, recognizer=recognizer,
+                           progress=progress) if opts.curve else []
     profile = getattr(inference.cfg, "profile", "")
     params = {"checkpoint": str(workdir), "datasets": list(datasets), "num_samples": len(samples),
               "profile": profile}
@@ -359,7 +390,57 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | str | Non
                    params=params, timing={"decode_seconds": decode_seconds,
                                           "seconds": time.perf_counter() - t0},
                    run_name=f"evaluate-{Path(workdir).name}", parent_run_id=parent_run_id,
-                   log=log, tags={"profile": profile})
+                   log=log, tags={"profile": profile}, curve=curve)
+
+
+CURVE_METRICS = ("char_f1", "char_f1_lo", "char_f1_hi", "cer", "ldtw", "ldtw_lo", "ldtw_hi",
+                 "dtw", "validity")
+
+
+def training_minutes(workdir: str | Path) -> dict[int, float]:
+    """{step: training wall minutes} from a run's ``metrics.jsonl`` (``train/elapsed_s``)."""
+    p = Path(workdir) / "metrics.jsonl"
+    out: dict[int, float] = {}
+    if p.exists():
+        for ln in p.read_text().splitlines():
+            r = json.loads(ln) if ln.strip() else {}
+            if "train/elapsed_s" in r:
+                out[int(r["step"])] = float(r["train/elapsed_s"]) / 60.0
+    return out
+
+
+def learning_curve(workdir: str | Path, samples: list[TaskSample], rows: list[dict[str, Any]],
+                   inference: infer.Inference, opts: EvalOptions, *, recognizer,
+                   progress: bool = True) -> list[dict[str, float]]:
+    """Vanilla derendering scored at every kept checkpoint of ``workdir`` (the last one from the
+    main evaluation's ``rows``) on the first dataset with reference ink: one point per step
+    with the training minutes it took (``train/elapsed_s``) and the metrics of
+    :data:`CURVE_METRICS`. Needs ``train.keep_checkpoints`` large enough to keep them."""
+    ref = [s for s in samples if s.ink is not None and not s.ink.is_empty]
+    if not ref:
+        raise UserError("the learning curve needs a dataset with reference ink (e.g. hershey)")
+    ds = ref[0].source
+    ref = [s for s in ref if s.source == ds]
+    minutes = training_minutes(workdir)
+    steps = checkpoint.steps(workdir)
+    last = steps[-1] if steps else None
+    cur_opts = replace(opts, modes=("vanilla_derender",), calibration=False, tesseract=False)
+    points = []
+    for step in tqdm(steps, desc="learning curve", unit="checkpoint", leave=False, disable=not progress):
+        if step == last:
+            step_rows = [r for r in rows if r["dataset"] == ds and r["mode"] == "vanilla_derender"]
+        else:
+            inf = infer.Inference.load(workdir, step=step).replace(**vars(opts.decoding()))
+            outs = run_samples(ref, inf, cur_opts, notes=[], progress=False)
+            step_rows = [r for r in score(ref, outs, recognizer=recognizer, opts=cur_opts,
+                                          progress=False) if r["mode"] == "vanilla_derender"]
+        if not step_rows:
+            continue
+        agg = aggregate(step_rows, bootstrap=opts.bootstrap, seed=opts.seed)
+        p = f"eval/{ds}/vanilla_derender/"
+        points.append({"step": step, "minutes": minutes.get(step, float("nan")), "dataset": ds,
+                       **{m: agg.get(p + m, float("nan")) for m in CURVE_METRICS}})
+    return points
 
 
 # ----------------------------------------------------------------------------- InkML folders

@@ -72,9 +72,18 @@ RESULT_NOTEBOOKS = {
                        f"paper's Small ({paper.params_text('small')}) and Large "
                        f"({paper.params_text('large')})."),
     "automated_evaluation": ("Automated evaluation",
-                             "Models x datasets x inference modes from the evaluation runs in "
-                             "MLflow; the recognizer's upper bound on ground-truth ink; GVS "
-                             "marked not run, with the reason."),
+                             "The main model x datasets x inference modes from the evaluation "
+                             "runs in MLflow, between floors (empty, constant, shuffled, midline, "
+                             "untrained) and the ceiling (reference ink at the training spacing); "
+                             "GVS marked not run, with the reason."),
+    "learning_curve": ("Learning curve of the main model",
+                       "Character F1 and LDTW of the main model (`ablations/main_model.yaml`) at "
+                       "every kept checkpoint against training minutes, between the strongest "
+                       "floor and the ceiling; the minutes the curve says the 0.50 bar needs."),
+    "paper_claims": ("The paper's claims at this scale",
+                     "All five tasks vs vanilla only (photos), derender-with-text vs vanilla "
+                     "(label and Tesseract text), augmentation on vs off (photos): paired "
+                     "differences with bootstrap CIs and a verdict each."),
     "ablation_training_tasks": ("Training-task ablation",
                                 "Arms of `ablations/training_tasks.yaml`, every seed from MLflow; "
                                 "the text says whether arms separate beyond the seed spread."),

@@ -14,7 +14,8 @@ from types import ModuleType
 from inkrepro.errors import UserError
 
 # The tables and figures, in the order of the results index (results/README.md).
-ORDER = ("training_tasks", "model_variants", "automated_evaluation", "ablation_training_tasks",
+ORDER = ("training_tasks", "model_variants", "automated_evaluation", "learning_curve",
+         "paper_claims", "ablation_training_tasks",
          "ablation_design_choices", "human_evaluation", "inference_speed", "qualitative")
 
 

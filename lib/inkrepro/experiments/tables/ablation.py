@@ -11,7 +11,9 @@ import pandas as pd
 
 from inkrepro.experiments.spec import load_spec
 from inkrepro.experiments.tables.common import (
+    LOWER_IS_BETTER,
     Output,
+    floor_and_ceiling,
     jobs_with_runs,
     mean_sd,
     save_figure,
@@ -43,14 +45,46 @@ def build(spec_name: str, name: str, profile: str, results_dir: Path) -> Output:
     out.files.append(results_dir / f"{name}_runs.csv")
     ncol = max(1, len(metrics))
     fig, axes = plt.subplots(1, ncol, figsize=(max(4.5, 0.7 * len(arms)) * ncol, 3.6), squeeze=False)
+    done = df[df["state"] == "done"] if "state" in df else df
     for ax, m in zip(axes[0], metrics):
         strip_plot(ax, df, m, arms, [labels[a] for a in arms])
+        sp = _split(m)
+        if sp:
+            name, floor, ceil = floor_and_ceiling(done, *sp)
+            if floor == floor:
+                ax.axhline(floor, color="C3", ls="--", lw=1, label=f"strongest floor ({name})")
+            if ceil == ceil:
+                ax.axhline(ceil, color="C2", ls=":", lw=1.5, label="ceiling")
+            if name or ceil == ceil:
+                ax.legend(fontsize=6)
+            better = "lower is better" if sp[1] in LOWER_IS_BETTER else "higher is better"
+            unit = " (px)" if sp[1] in ("ldtw", "dtw", "chamfer") else ""
+            ax.set_ylabel(f"{sp[1]}{unit}, {better}", fontsize=8)
     fig.suptitle(f"{spec.title} ({profile}); dots = seeds, bar = mean, line = range", fontsize=10)
     fig.tight_layout()
     save_figure(out, fig, name, results_dir)
     out.text = text
     out.sources = [r for r in df["run_id"].dropna().tolist()]
     return out
+
+
+def _split(metric: str) -> tuple[str, str] | None:
+    """``eval/<dataset>/<mode>/<metric>`` -> (dataset, metric)."""
+    parts = metric.split("/")
+    return (parts[1], parts[3]) if len(parts) == 4 and parts[0] == "eval" else None
+
+
+def calibration_rows(done: pd.DataFrame, metrics: list[str]) -> list[dict]:
+    """The strongest floor and the ceiling of each metric (the calibration rows of the same
+    evaluations: same words, same readers), as two rows under the arms."""
+    floor_row = {"arm": "strongest floor (calibration row)", "seeds done": "—"}
+    ceil_row = {"arm": "ceiling: reference ink at the training spacing", "seeds done": "—"}
+    for m in metrics:
+        sp = _split(m)
+        name, floor, ceil = floor_and_ceiling(done, *sp) if sp else ("", float("nan"), float("nan"))
+        floor_row[m] = f"{floor:.3f} ({name.removeprefix('floor_')})" if name else "—"
+        ceil_row[m] = f"{ceil:.3f}" if ceil == ceil else "— (no reference ink)"
+    return [floor_row, ceil_row]
 
 
 def arm_rows(spec, df: pd.DataFrame, arms: list[str], labels: dict[str, str],
@@ -64,6 +98,7 @@ def arm_rows(spec, df: pd.DataFrame, arms: list[str], labels: dict[str, str],
         for m in metrics:
             row[m] = mean_sd(sub[m].tolist() if m in sub else [])
         rows.append(row)
+    rows += calibration_rows(df[df["state"] == "done"] if "state" in df else df, metrics)
     for arm in spec.arms:
         if arm.name not in arms:
             row = {"arm": arm.label, "seeds done": f"not run in {profile}"}

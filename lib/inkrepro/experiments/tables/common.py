@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from inkrepro import tracking
+from inkrepro.evaluate import calibration
 from inkrepro.experiments.spec import Job, expand, load_spec
 
 REPO = Path(__file__).resolve().parents[4]
@@ -176,7 +177,7 @@ def jobs_with_runs(spec_name: str, profile: str, runs: pd.DataFrame | None = Non
     return plan, pd.DataFrame(rows)
 
 
-def reference_run(profile: str, spec_name: str = "training_tasks", arm: str = "all_five"
+def reference_run(profile: str, spec_name: str = "main_model", arm: str = "model"
                   ) -> dict[str, Any] | None:
     """The newest finished run of the reference arm (its ``workdir`` tag locates the model)."""
     _, df = jobs_with_runs(spec_name, profile)
@@ -194,6 +195,18 @@ def split_eval_metrics(df: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
         if len(parts) == 4:
             groups.setdefault((parts[1], parts[2]), []).append(c)
     return groups
+
+
+def mean_of(df: pd.DataFrame, col: str) -> float:
+    """Mean of a metric column over runs (NaN when absent)."""
+    return float(df[col].dropna().mean()) if col in df and df[col].notna().any() else float("nan")
+
+
+def floor_and_ceiling(cal: pd.DataFrame, ds: str, metric: str) -> tuple[str, float, float]:
+    """(strongest floor row, its value, ceiling value) of ``metric`` on dataset ``ds``."""
+    floors = {f: mean_of(cal, f"eval/{ds}/{f}/{metric}") for f in calibration.FLOORS}
+    name, floor = calibration.strongest_floor(floors, metric)
+    return name, floor, mean_of(cal, f"eval/{ds}/{calibration.CEILING}/{metric}")
 
 
 # ------------------------------------------------------------------ plots and statements

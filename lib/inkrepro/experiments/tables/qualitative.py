@@ -1,5 +1,5 @@
-"""Figures ``qualitative_{words,photos,sketches}``: the reference arm's model (the MLflow record
-of ``training_tasks`` / ``all_five`` names its workdir) derenders held-out synthetic words,
+"""Figures ``qualitative_{words,photos,sketches}``: the main model (the MLflow record of
+``main_model`` / ``model`` names its workdir) derenders held-out synthetic words,
 synthetic photos and out-of-domain sketch-like drawings through ``inkrepro.infer`` (vanilla
 mode, infer's default decoding)."""
 
@@ -13,12 +13,14 @@ import numpy as np
 
 from inkrepro import infer, tasks
 from inkrepro.data import pipeline
+from inkrepro.evaluate import gallery
 from inkrepro.experiments.tables.common import Output, reference_run, save_figure
 from inkrepro.ink import draw
 from inkrepro.ink.augment import AugmentConfig
 from inkrepro.ink.core import Ink
 
 NAME, TITLE = "qualitative", "Qualitative galleries"
+TILE_PX = 192   # each input / ink / overlay tile (inputs upsampled: strokes must be visible)
 
 
 def sketch_inks() -> dict[str, Any]:
@@ -43,8 +45,8 @@ def build(profile: str, results_dir: Path) -> Output:
     out = Output(NAME, TITLE)
     ref = reference_run(profile)
     if ref is None or not ref.get("workdir"):
-        out.text = (f"No finished `all_five` run of training_tasks for profile {profile}: run "
-                    f"`inkrepro sweep training_tasks --profile {profile}` first.")
+        out.text = (f"No finished main-model run for profile {profile}: run "
+                    f"`inkrepro sweep main_model --profile {profile}` first.")
         (results_dir / "qualitative.md").write_text(out.text + "\n")
         out.files.append(results_dir / "qualitative.md")
         return out
@@ -64,10 +66,8 @@ def build(profile: str, results_dir: Path) -> Output:
         preds = inf.derender([im for _, im in items], "vanilla_derender")
         tiles = []
         for (title, im), o in zip(items, preds):
-            ink = infer.to_image_frame(o.ink, size) if not o.ink.is_empty else o.ink
-            tiles.append((f"{title} ({len(o.ink.strokes)} strokes)",
-                          np.asarray(draw.panel(im, ink))))
-        grid = draw.gallery(tiles, cols=2 if size >= 128 else 3)
+            tiles.append((f"{title} ({len(o.ink.strokes)} strokes)", gallery.panel(im, o.ink, size=TILE_PX)))
+        grid = draw.gallery(tiles, cols=2)
         fig, ax = plt.subplots(figsize=(grid.shape[1] / 100, grid.shape[0] / 100), dpi=100)
         ax.imshow(grid)
         ax.axis("off")
@@ -76,7 +76,7 @@ def build(profile: str, results_dir: Path) -> Output:
                      f"{profile} model {ref['run_id'][:8]})", fontsize=8)
         save_figure(out, fig, f"qualitative_{gname}", results_dir)
     out.sources = [ref["run_id"]]
-    out.text = (f"Model: arm all_five, seed {ref['seed']} (MLflow run {ref['run_id']}). Words are "
+    out.text = (f"Model: main_model, seed {ref['seed']} (MLflow run {ref['run_id']}). Words are "
                 "held-out synthetic test words (writer-disjoint); photos have no reference ink; "
                 "sketches are out-of-domain drawings rendered with the training augmentation.")
     return out
