@@ -26,10 +26,10 @@ STUB_SPEC = textwrap.dedent("""\
     title: Stub sweep
     metric: eval/hershey/vanilla_derender/char_f1
     steps:
-      prepare: experiments_stub_steps:prepare
-      resolve: experiments_stub_steps:resolve
-      train: experiments_stub_steps:train
-      evaluate: experiments_stub_steps:evaluate
+      prepare: stub.prepare
+      resolve: stub.resolve
+      train: stub.train
+      evaluate: stub.evaluate
     profiles:
       smoke: {seeds: [0]}
       laptop: {seeds: [0, 1]}

@@ -193,11 +193,74 @@ def replace_path(cfg: Any, key: str, value: Any, full: str = "") -> Any:
     raise UserError(f"config key {full!r} goes below a plain value ({cfg!r})")
 
 
+YAML_MAX_BYTES = 1 << 20     # a spec or an override value larger than this is refused
+YAML_MAX_NODES = 100_000     # nodes once every alias is expanded (a billion-laughs bomb: 10^9)
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (instead of keeping the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for k, _ in node.value:
+                key = self.construct_object(k, deep=deep) if k.tag != "tag:yaml.org,2002:merge" else "<<"
+                if isinstance(key, list | dict):
+                    continue  # unhashable keys: SafeLoader's own error
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", k.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
+    """Nodes of ``node`` with every alias expanded (memoised, so a bomb costs its size)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    if id(node) in active:
+        raise yaml.YAMLError("a recursive alias (a structure that contains itself)")
+    active.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        n = 1 + sum(_expanded_nodes(c, memo, active) for c in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        n = 1 + sum(_expanded_nodes(k, memo, active) + _expanded_nodes(v, memo, active)
+                    for k, v in node.value)
+    else:
+        n = 1
+    active.discard(id(node))
+    memo[id(node)] = min(n, YAML_MAX_NODES + 1)
+    return memo[id(node)]
+
+
+def load_yaml(text: str, where: str) -> Any:
+    """YAML from a file or an override, with limits: at most ``YAML_MAX_BYTES``, at most
+    ``YAML_MAX_NODES`` nodes after alias expansion, no duplicate keys, safe tags only; any
+    failure is one UserError naming ``where``."""
+    if len(text.encode("utf-8", "replace")) > YAML_MAX_BYTES:
+        raise UserError(f"{where}: larger than {YAML_MAX_BYTES} bytes; refused")
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_nodes(node, {}, set()) > YAML_MAX_NODES:
+            raise UserError(f"{where}: more than {YAML_MAX_NODES} YAML nodes once aliases are "
+                            "expanded (an alias bomb?); refused")
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        raise UserError(f"{where}: not valid YAML ({' '.join(str(e).split())})") from None
+    except RecursionError:
+        raise UserError(f"{where}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise UserError(f"override {text!r} must look like key=value, e.g. train.steps=200")
     key, raw = text.split("=", 1)
-    return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
+    return key.strip(), load_yaml(raw, f"override {key.strip()!r}") if raw.strip() else ""
 
 
 def apply_overrides(cfg: Any, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Any:
