@@ -193,8 +193,10 @@ def replace_path(cfg: Any, key: str, value: Any, full: str = "") -> Any:
     raise UserError(f"config key {full!r} goes below a plain value ({cfg!r})")
 
 
-YAML_MAX_BYTES = 1 << 20     # a spec or an override value larger than this is refused
+YAML_MAX_BYTES = 1 << 16     # a spec or an override value larger than this is refused (the
+                             # project's specs are ~4 KB; pure-Python YAML parses ~30 KB/s here)
 YAML_MAX_NODES = 100_000     # nodes once every alias is expanded (a billion-laughs bomb: 10^9)
+YAML_MAX_DEPTH = 100         # brackets open at once (deeper flow nesting is refused unparsed)
 
 
 class _LimitedLoader(yaml.SafeLoader):
@@ -239,8 +241,15 @@ def load_yaml(text: str, where: str) -> Any:
     failure is one UserError naming ``where``."""
     if len(text.encode("utf-8", "replace")) > YAML_MAX_BYTES:
         raise UserError(f"{where}: larger than {YAML_MAX_BYTES} bytes; refused")
-    loader = _LimitedLoader(text)
+    depth = deepest = 0
+    for ch in text:  # flow nesting, counted without parsing (quoted brackets count too)
+        depth += (ch in "[{") - (ch in "]}")
+        deepest = max(deepest, depth)
+    if deepest > YAML_MAX_DEPTH:
+        raise UserError(f"{where}: YAML nested too deeply (more than {YAML_MAX_DEPTH} brackets); refused")
+    loader = None
     try:
+        loader = _LimitedLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -253,7 +262,8 @@ def load_yaml(text: str, where: str) -> Any:
     except RecursionError:
         raise UserError(f"{where}: YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def parse_override(text: str) -> tuple[str, Any]:
