@@ -485,7 +485,7 @@ def override_cases() -> dict[str, tuple[list[str], str, str]]:
         "steps_zero": (["train.steps=0"], "error", "train.steps=0 is out of range"),
         "steps_text": (["train.steps=abc"], "error", "train.steps='abc': must be an integer"),
         "steps_float": (["train.steps=1.5"], "error", "train.steps=1.5: must be an integer"),
-        "steps_huge": (["train.steps=" + "9" * 5000], "any", ""),
+        "steps_huge": (["train.steps=" + "9" * 5000], "error", "not a usable YAML value"),
         "keep_zero": (["train.keep_checkpoints=0"], "error", "train.keep_checkpoints=0 is out of range"),
         "batch_zero": (["train.batch_size=0"], "error", "train.batch_size=0 is out of range"),
         "batch_negative": (["train.batch_size=-4"], "error", "train.batch_size=-4 is out of range"),

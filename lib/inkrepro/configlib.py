@@ -261,6 +261,8 @@ def load_yaml(text: str, where: str) -> Any:
         raise UserError(f"{where}: not valid YAML ({' '.join(str(e).split())})") from None
     except RecursionError:
         raise UserError(f"{where}: YAML nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
+        raise UserError(f"{where}: not a usable YAML value ({' '.join(str(e).split())[:200]})") from None
     finally:
         if loader is not None:
             loader.dispose()
