@@ -46,9 +46,9 @@ def test_schedule_anneals_at_the_last_step(name):
 
 
 def test_profiles_and_overrides():
-    cfg = config.profile("laptop", ["train.steps=7", "model=small", "model.d_model=96",
+    cfg = config.profile("laptop", ["train.steps=70", "model=small", "model.d_model=96",
                                     "data.mixture.recognize_real=0"])
-    assert cfg.train.steps == 7 and cfg.model.name == "small" and cfg.model.d_model == 96
+    assert cfg.train.steps == 70 and cfg.model.name == "small" and cfg.model.d_model == 96
     assert cfg.data.mixture["recognize_real"] == 0.0
     p = config.profile("paper")
     assert (p.train.steps, p.train.batch_size, p.data.image_size, p.train.lr_peak) == (340_000, 512, 224, 0.01)

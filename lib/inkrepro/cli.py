@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, InkError) as e:
         print(f"inkrepro: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a read-only or full disk, a missing folder: one line, no traceback
+        print(f"inkrepro: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("inkrepro: interrupted", file=sys.stderr)
         return 130

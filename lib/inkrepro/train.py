@@ -196,7 +196,10 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     checkpoint.enable_compilation_cache()
     workdir = Path(workdir).resolve()
     tc, mc, dc = cfg.train, cfg.model, cfg.data
-    _prepare_workdir(cfg, workdir)
+    try:
+        _prepare_workdir(cfg, workdir)
+    except OSError as e:  # read-only, full, not a folder, ...
+        raise UserError(f"cannot write to the workdir {workdir}: {e.strerror or e}") from None
     num_tasks = len(tasks.TASK_NAMES)
 
     # ------------------------------------------------------------------ mesh
@@ -273,13 +276,13 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
 
     # ------------------------------------------------------------------ checkpoint
     mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
-    latest = mgr.latest_step()
-    if latest is None:
+    found = checkpoint.restore_latest_good(mgr, checkpoint.abstract(shapes, state_sh), workdir,
+                                           log=lambda m: print(f"train: {m}", flush=True))
+    if found is None:
         state = jax.jit(init_state, out_shardings=state_sh)(params)
         start = 0
     else:
-        state, data_state, meta = checkpoint.restore(mgr, latest, checkpoint.abstract(shapes, state_sh),
-                                                     workdir)
+        _, state, data_state, meta = found
         data_it.set_state(data_state)
         start = int(meta["step"])
     del params
@@ -289,11 +292,13 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     # Training wall time (compilation and validation included) carried across resumes: the
     # x-axis of learning curves in minutes (``train/elapsed_s`` in every training log line).
     elapsed0 = 0.0
+    logged_upto = 0  # steps already in MLflow (replayed after a resume: not logged twice)
     if metrics_path.exists():  # drop lines written after the checkpoint we resume from
-        keep = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
-        keep = [r for r in keep if r["step"] <= start]
-        metrics_path.write_text("".join(json.dumps(r) + "\n" for r in keep))
-        elapsed0 = max([r.get("train/elapsed_s", 0.0) for r in keep], default=0.0)
+        lines = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
+        logged_upto = max((d["step"] for d in lines), default=0)
+        keep = [d for d in lines if d["step"] <= start]
+        metrics_path.write_text("".join(json.dumps(d) + "\n" for d in keep))
+        elapsed0 = max([d.get("train/elapsed_s", 0.0) for d in keep], default=0.0)
     run_id_path = workdir / "mlflow_run_id.txt"
     run_ctx = contextlib.nullcontext(None)
     if tc.track:
@@ -305,7 +310,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     def log(metrics: dict[str, float], step: int) -> None:
         with metrics_path.open("a") as f:
             f.write(json.dumps({"step": step, **metrics}) + "\n")
-        if tc.track:
+        if tc.track and step > logged_upto:
             tracking.log_metrics(metrics, step=step)
 
     def validate(step: int) -> dict[str, float]:
@@ -332,7 +337,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         losses = np.asarray([h["loss"] for h in host])
         if not np.all(np.isfinite(losses)):
             bad = step - len(window) + int(np.argmin(np.isfinite(losses))) + 1
-            mgr.wait_until_finished()   # the previous (good) checkpoint lands on disk
+            checkpoint.finish(mgr)      # the previous (good) checkpoint lands on disk
             mgr.close()
             good = mgr.latest_step()
             raise UserError(f"non-finite training loss at step {bad}; stopped. Last good checkpoint: "
@@ -375,7 +380,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
                 checkpoint.save(mgr, step, state, data_it.get_state(), last)
             bar.update(1)
         bar.close()
-        mgr.wait_until_finished()
+        checkpoint.finish(mgr)
         val = validate(tc.steps)
         if not last and mgr.latest_step() is not None:  # resumed at the very end
             last = dict(checkpoint.restore_meta(mgr, mgr.latest_step())["metrics"])

@@ -22,7 +22,7 @@ overrides = {}
 config = {}
 workdir = ""             # checkpoint folder ("" -> runs/work/manual-<profile>-seed<seed>)
 parent_run_id = ""       # MLflow run to nest under ("" for a top-level run)
-train_fn = "inkrepro.experiments.steps:train"'''
+train_fn = "inkrepro.train"     # a registered step (inkrepro.experiments.spec.STEPS)'''
 
 TRAIN_CODE = '''\
 from inkrepro.experiments import steps
@@ -40,7 +40,7 @@ workdir = ""             # the training run's folder (checkpoint)
 # options: evaluation settings, e.g. datasets, modes, n, constrained (see steps.evaluate)
 options = {}
 parent_run_id = ""
-evaluate_fn = "inkrepro.experiments.steps:evaluate"'''
+evaluate_fn = "inkrepro.evaluate"   # a registered step (inkrepro.experiments.spec.STEPS)'''
 
 EVAL_CODE = '''\
 from inkrepro.experiments import results, steps

@@ -14,7 +14,11 @@ content-addressed work folders ``runs/work/<config_hash>`` holding checkpoints. 
   imports, papermill, MLflow);
 - a failing job is recorded FAILED with its executed notebook attached, and the sweep goes on;
   the next invocation retries it (training resumes from its last checkpoint);
-- Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits.
+- Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits;
+- concurrent sweeps on one ``runs/`` are safe: a job runs holding ``runs/locks/<config_hash>.lock``
+  (its work folder; ``tracking.locked``), so a second sweep waits for a job another process
+  holds and then finds it finished (skipped) or trained (evaluate only); the MLflow store is
+  created under ``tracking.setup``'s lock.
 """
 
 from __future__ import annotations
@@ -143,8 +147,23 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}".strip()[:1000]
 
 
-def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = False) -> Outcome:
-    """Train (unless its config's checkpoint exists) then evaluate one arm x seed."""
+def job_lock(config_hash: str) -> Path:
+    return tracking.runs_dir() / "locks" / f"{config_hash}.lock"
+
+
+def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = False,
+            log=print) -> Outcome:
+    """Train (unless its config's checkpoint exists) then evaluate one arm x seed, holding the
+    lock of its work folder (waits while another sweep holds it)."""
+    with tracking.locked(job_lock(job.config_hash), wait=False) as free:
+        if free:
+            return _run_job(job, spec, parent_run_id, force=force)
+    log(f"{job.key}: work folder {job.config_hash} is held by another sweep; waiting for it")
+    with tracking.locked(job_lock(job.config_hash)):
+        return _run_job(job, spec, parent_run_id, force=force)
+
+
+def _run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool) -> Outcome:
     if not force:
         prev = find_finished(job.job_hash)
         if prev is not None:
@@ -303,10 +322,10 @@ def run_sweep(spec: Spec, profile: str, *, workers: int = 1, dry_run: bool = Fal
                 if workers <= 1:
                     for i in phase:
                         bar.start(plan[i])
-                        outcomes[i] = run_job(plan[i], spec, pid, force=force)
+                        outcomes[i] = run_job(plan[i], spec, pid, force=force, log=log)
                         bar.done(outcomes[i])
                 else:
-                    _parallel(plan, phase, spec, pid, force, workers, bar, outcomes)
+                    _parallel(plan, phase, spec, pid, force, workers, bar, outcomes, log)
         except _Interrupted as e:
             interrupted = True
             idx = plan.index(e.outcome.job)
@@ -335,12 +354,12 @@ def run_sweep(spec: Spec, profile: str, *, workers: int = 1, dry_run: bool = Fal
     return result
 
 
-def _parallel(plan, phase, spec, pid, force, workers, bar, outcomes) -> None:
+def _parallel(plan, phase, spec, pid, force, workers, bar, outcomes, log) -> None:
     with cf.ThreadPoolExecutor(max_workers=workers) as ex:
         futs = {}
         for i in phase:
             bar.start(plan[i])
-            futs[ex.submit(run_job, plan[i], spec, pid, force=force)] = i
+            futs[ex.submit(run_job, plan[i], spec, pid, force=force, log=log)] = i
         for f in cf.as_completed(futs):
             i = futs[f]
             try:
