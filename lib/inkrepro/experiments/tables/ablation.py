@@ -60,7 +60,9 @@ def build(spec_name: str, name: str, profile: str, results_dir: Path) -> Output:
             better = "lower is better" if sp[1] in LOWER_IS_BETTER else "higher is better"
             unit = " (px)" if sp[1] in ("ldtw", "dtw", "chamfer") else ""
             ax.set_ylabel(f"{sp[1]}{unit}, {better}", fontsize=8)
-    fig.suptitle(f"{spec.title} ({profile}); dots = seeds, bar = mean, line = range", fontsize=10)
+    ids = ", ".join(str(r)[:8] for r in df["run_id"].dropna()) if "run_id" in df else ""
+    fig.suptitle(f"{spec.title} ({profile}); dots = seeds, bar = mean, line = range\njob runs: "
+                 f"{ids or 'none'}", fontsize=8)
     fig.tight_layout()
     save_figure(out, fig, name, results_dir)
     out.text = text
