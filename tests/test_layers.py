@@ -40,8 +40,9 @@ NEVER = [
     ("inkrepro.experiments.tables", "inkrepro.train"),   # tables report, they do not train
     ("inkrepro.experiments.results", "inkrepro.train"),
 ]
-# The model is pure: shapes and plain ids in, logits and tokens out.
-MODEL_MAY_IMPORT = ("inkrepro.model", "inkrepro.ink.tokens", "inkrepro.errors")
+# The model is pure: shapes and plain ids in, logits and tokens out (its configs may use the
+# base layer's range checks).
+MODEL_MAY_IMPORT = ("inkrepro.model", "inkrepro.ink.tokens", "inkrepro.errors", "inkrepro.configlib")
 
 
 def _module_name(path: Path) -> str:
