@@ -258,3 +258,19 @@ def test_no_words_found_and_large_images(monkeypatch, tmp_path):
     assert res.to_json()["words"][0]["box"] == [100, 100, 300, 200]
     assert res.ink.points[0] == pytest.approx([200, 150], abs=1.5)   # the box centre, original px
     assert files.write(res, tmp_path / "o")["png"].exists()
+
+
+def test_notebook_runs_on_a_synthetic_page(smoke_checkpoint, tmp_path):
+    import nbformat
+
+    from inkrepro.experiments import sweep
+
+    out = tmp_path / "derender.ipynb"
+    sweep.execute_notebook("derender", out, {"image": "", "checkpoint": str(smoke_checkpoint),
+                                             "mode": "r+d", "out": str(tmp_path / "files")})
+    nb = nbformat.read(str(out), as_version=4)
+    shown = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+             or "image/gif" in o.get("data", {})]
+    assert len(shown) == 3                     # the boxes, the overlay, the animation
+    doc = json.loads((tmp_path / "files" / "synthetic_page.json").read_text())
+    assert doc["page_mode"] and len(doc["words"]) == 12

@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
 from inkrepro.derender import page as page_mod
 from inkrepro.derender.page import Result
 from inkrepro.errors import UserError
-from inkrepro.ink import draw, inkml
+from inkrepro.ink import draw, geometry, inkml
+from inkrepro.ink.core import Ink
 from inkrepro.ink.inkml import TraceGroup
 
 GIF_SIDE = 800
@@ -134,3 +135,19 @@ def derender_paths(inf, paths: list[str | Path], out_dir: str | Path, *, mode: s
         raise UserError(f"nothing derendered: all {len(paths)} input(s) skipped")
     log(f"{len(written)} written to {out_dir}" + (f", {len(skipped)} skipped" if skipped else ""))
     return {"written": written, "skipped": skipped}
+
+
+def boxes_picture(res: Result) -> Image.Image:
+    """The page with its word boxes (rotated ones as drawn polygons), numbered in reading order."""
+    im = Image.fromarray(res.job.page.image).convert("RGB")
+    d = ImageDraw.Draw(im)
+    for k, w in enumerate(res.job.words):
+        corners = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float64)
+        h, wd = w.box.height, w.box.width
+        if w.box.angle:
+            pts = geometry.apply_affine(Ink.from_xy([corners * [wd, h]]), w.crop_to_page).points
+        else:
+            pts = corners * [wd, h] + [w.box.x0, w.box.y0]
+        d.polygon([tuple(p) for p in pts], outline=(220, 40, 40), width=2)
+        d.text((pts[0, 0] + 2, pts[0, 1] + 1), str(k), fill=(220, 40, 40))
+    return im
