@@ -71,5 +71,5 @@ def _app(a: argparse.Namespace) -> int:
     from inkrepro.derender import app
 
     inf = infer.Inference.load(a.checkpoint, step=a.step)
-    app.build(inf).launch(server_name=a.host, server_port=a.port, share=False)
+    app.launch(app.build(inf), a.host, a.port)
     return 0
