@@ -161,6 +161,10 @@ def test_tesseract_finds_the_words_of_a_printed_page():
     assert len({b.line for b in found}) == 2                  # two lines, in reading order
     job = page.plan(page.PageImage("printed.png", img), S, "vanilla")   # automatic: a page
     assert job.page_mode and len(job.words) >= 5
+    # derender with text, no text given: Tesseract reads the word's crop
+    one = img[40:110, 40:230]
+    job = page.plan(page.PageImage("hello.png", one), S, "d+t", page_mode=False)
+    assert job.texts[0].lower().startswith("hell"), job.texts
 
 
 def _iou(a, b):

@@ -228,7 +228,9 @@ def plan(page: PageImage, image_size: int, mode: str = "r+d", *,
                 raise UserError(f"{page.name}: derender with text needs each word's text: pass "
                                 "--text, boxes with text, or install Tesseract to read them "
                                 f"({reader.INSTALL_HINT})")
-            for i, t in zip(missing, reader.read_images([words[i].image for i in missing])):
+            crops = [infer.letterbox(crop(img, words[i].box, page.name)[0], 224).image
+                     for i in missing]      # Tesseract reads the crop at 224 px, not the model input
+            for i, t in zip(missing, reader.read_images(crops)):
                 texts[i] = t
     return Job(page, page_mode, words, texts, mode,
                {"detect": detect_s, "prepare": time.perf_counter() - t1})
