@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from inkrepro import cli, infer
+from inkrepro.data import images
 from inkrepro.derender import boxes, files, page, synthetic
 from inkrepro.derender.boxes import WordBox
 from inkrepro.errors import UserError
@@ -252,6 +253,15 @@ def test_no_words_found_and_large_images(monkeypatch, tmp_path):
     # large images come down with a note; boxes and ink are given in the original pixels
     p = tmp_path / "big.png"
     Image.fromarray(np.full((300, 500, 3), 255, np.uint8)).save(p)
+    t16 = tmp_path / "scan16.tif"                  # 16-bit grey scan, EXIF: rotated 90 degrees
+    im16 = Image.fromarray(np.full((20, 60), 40000, np.uint16))
+    ex = Image.Exif()
+    ex[0x0112] = 6
+    im16.save(t16, exif=ex)
+    up = page.load(t16)
+    assert up.image.shape == (60, 20, 3) and up.image.dtype == np.uint8 and up.image.max() > 150
+    with pytest.raises(images.ImageError, match="big.png: image too large"):
+        page.load(p, name="big.png", max_pixels=300 * 500 - 1)          # bombs: refused
     big = page.load(p, max_side=250)
     assert big.image.shape[:2] == (150, 250) and big.scale == 0.5 and "downscaled" in big.notes[0]
     job = page.plan(big, S, "vanilla", boxes=[WordBox(100, 100, 300, 200, text="x")])

@@ -129,10 +129,12 @@ class Result:
 
 # --------------------------------------------------------------------------- input
 
-def load(src: str | Path | bytes, name: str | None = None, max_side: int = MAX_SIDE) -> PageImage:
-    """A user's image through the one image loader (EXIF, 16-bit, alpha, bombs refused), the
-    longer side brought down to ``max_side`` with a note."""
-    img = images.load_image(src, name=name)
+def load(src: str | Path | bytes, name: str | None = None, max_side: int = MAX_SIDE,
+         max_pixels: int | None = images.DEFAULT_MAX_PIXELS) -> PageImage:
+    """A user's image through the one image loader (EXIF, 16-bit, alpha; more than
+    ``max_pixels`` refused before decoding: bombs), the longer side brought down to
+    ``max_side`` with a note."""
+    img = images.load_image(src, name=name, max_pixels=max_pixels)
     name = name or (Path(src).name if not isinstance(src, bytes | bytearray) else "image")
     h, w = img.shape[:2]
     if max(h, w) <= max_side:
