@@ -253,13 +253,15 @@ def test_no_words_found_and_large_images(monkeypatch, tmp_path):
     # large images come down with a note; boxes and ink are given in the original pixels
     p = tmp_path / "big.png"
     Image.fromarray(np.full((300, 500, 3), 255, np.uint8)).save(p)
-    t16 = tmp_path / "scan16.tif"                  # 16-bit grey scan, EXIF: rotated 90 degrees
-    im16 = Image.fromarray(np.full((20, 60), 40000, np.uint16))
+    t16 = tmp_path / "scan16.tif"                  # 16-bit grey scan
+    Image.fromarray(np.full((20, 60), 40000, np.uint16)).save(t16)
+    g = page.load(t16).image
+    assert g.shape == (20, 60, 3) and g.dtype == np.uint8 and g.max() == round(40000 / 257)
+    jpg = tmp_path / "phone.jpg"                  # EXIF orientation 6: shown rotated 90 degrees
     ex = Image.Exif()
     ex[0x0112] = 6
-    im16.save(t16, exif=ex)
-    up = page.load(t16)
-    assert up.image.shape == (60, 20, 3) and up.image.dtype == np.uint8 and up.image.max() > 150
+    Image.fromarray(np.full((20, 60, 3), 200, np.uint8)).save(jpg, exif=ex)
+    assert page.load(jpg).image.shape == (60, 20, 3)
     with pytest.raises(images.ImageError, match="big.png: image too large"):
         page.load(p, name="big.png", max_pixels=300 * 500 - 1)          # bombs: refused
     big = page.load(p, max_side=250)
