@@ -25,6 +25,10 @@ KINDS = {"auto": None, "word": False, "page": True}
 INSTALL = "the web page needs Gradio: pip install 'inkrepro[app]'"
 
 
+def require() -> None:
+    _gradio()
+
+
 def _gradio():
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:

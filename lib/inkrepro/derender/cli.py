@@ -70,6 +70,7 @@ def _app(a: argparse.Namespace) -> int:
     from inkrepro import infer
     from inkrepro.derender import app
 
+    app.require()                          # a clear message without the extra, before loading
     inf = infer.Inference.load(a.checkpoint, step=a.step)
     app.launch(app.build(inf), a.host, a.port)
     return 0
