@@ -25,7 +25,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-# System packages: Tesseract (the independent reader) and fonts. Installed when missing and
+# System packages: Tesseract (the independent reader and page word boxes), fonts, and Chromium
+# with its driver (the derender web page's headless-browser test). Installed when missing and
 # when we can (root with apt-get); otherwise the Tesseract tests skip with a clear message.
 sysdeps:
 	@if ! command -v tesseract >/dev/null 2>&1; then \
@@ -34,6 +35,13 @@ sysdeps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
 	      || echo "warning: could not install tesseract-ocr; Tesseract steps will be skipped"; \
 	  else echo "note: tesseract not found and not root; install tesseract-ocr for the independent reader"; fi; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium + chromium-driver (apt-get; the web page's browser test)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "warning: could not install chromium; the browser test will be skipped"; \
+	  else echo "note: chromium/chromedriver not found and not root; the browser test will be skipped"; fi; \
 	fi
 
 test: venv sysdeps

@@ -24,6 +24,7 @@ _VERB_MODULES = (
     "inkrepro.cli",            # train (below)
     "inkrepro.evaluate.cli",
     "inkrepro.experiments.cli",
+    "inkrepro.derender.cli",
 )
 
 
