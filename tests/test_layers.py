@@ -28,14 +28,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("train", ("inkrepro.train",)),
     ("infer", ("inkrepro.infer",)),
     ("evaluate", ("inkrepro.evaluate",)),
+    ("derender", ("inkrepro.derender",)),     # a user's photos and pages (uses infer + readers)
     ("experiments", ("inkrepro.experiments",)),
     ("cli", ("inkrepro.cli", "inkrepro.data.cli", "inkrepro.model.cli", "inkrepro.evaluate.cli",
-             "inkrepro.experiments.cli")),
+             "inkrepro.experiments.cli", "inkrepro.derender.cli")),
 ]
 # Never-rules on top of the order: (importing module prefix, imported module prefix).
 NEVER = [
     ("inkrepro.infer", "inkrepro.train"),          # inference never loads the training loop
     ("inkrepro.infer", "inkrepro.tracking"),
+    ("inkrepro.derender", "inkrepro.train"),        # derendering a photo never loads training
     ("inkrepro.evaluate", "inkrepro.train"),
     ("inkrepro.experiments.tables", "inkrepro.train"),   # tables report, they do not train
     ("inkrepro.experiments.results", "inkrepro.train"),
