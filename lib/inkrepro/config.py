@@ -168,12 +168,14 @@ def laptop() -> ExperimentConfig:
     - training: 3,000 steps of batch 16, Adafactor at peak 0.03 decaying to 0 at the last
       step, coordinate soft targets (sigma 2 px) and decoder-input coordinate noise (4 px).
 
-    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured on 2
-    shared cores, the same config over 4,000 steps: results/laptop/learning_curve.md) recognizer
-    character F1 0.17 at 1,000 steps, 0.23 at 2,000, 0.30 at 3,000 and 0.36 at 4,000 on 256
-    held-out words (ground-truth ink at this spacing: 0.91; a constant guess: 0.23), LDTW 12.3
-    -> 8.1 px: the letters start to be legible, most words are not yet. The issue's bar (0.50 in
-    20 minutes) is not met at this scale; see README "What to expect".
+    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured by
+    ``make reproduce`` on 2 cores shared with other work, 28.6 training minutes at ~28
+    examples/s; idle cores run ~45 examples/s, i.e. ~18 minutes, estimated, not measured;
+    results/learning_curve.md) recognizer character F1 on 256 held-out words of 0.17 at
+    500 steps, 0.25 at 2,000 and 0.298 [0.272, 0.323] at 3,000, LDTW 15.9 -> 9.1 px (floors: a
+    constant string 0.275, a midline LDTW 17.2; ceiling: the reference at 16 px, 0.881 and
+    1.3 px). Some words read, most do not; the issue's bar (0.50 in 20 minutes) is not met at
+    this scale (README "What to expect").
     """
     model = dataclasses.replace(model_configs.tiny(), posemb="sincos2d", patch_coord_scale=1.0,
                                 glimpse=16)
