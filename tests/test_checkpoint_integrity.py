@@ -30,7 +30,11 @@ def _train(workdir: Path) -> str:
     for o in OVERRIDES:
         args += ["-o", o]
     p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
-                       text=True, timeout=900, env={**os.environ, "INKREPRO_NO_PROGRESS": "1"})
+                       text=True, timeout=900,
+                       # the store this process reads (mlflow exports MLFLOW_TRACKING_URI when an
+                       # earlier test of this worker set another store: never inherit that)
+                       env={**os.environ, "INKREPRO_NO_PROGRESS": "1",
+                            "MLFLOW_TRACKING_URI": tracking.tracking_uri()})
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-3000:]
     return out
