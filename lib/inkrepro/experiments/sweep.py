@@ -28,7 +28,9 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -85,18 +87,34 @@ def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
     # the kernel inherits the environment: no tqdm bars inside executed notebooks
     old = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+    seen: list[int] = []   # a Ctrl-C that papermill/nbclient absorbed (it interrupts the kernel)
+    prev = None
+    if threading.current_thread() is threading.main_thread():
+        prev = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            seen.append(signum)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
                             kernel_name=ensure_kernel(), progress_bar=False, log_output=False,
                             cwd=str(cwd or Path.cwd()))
     except Exception as e:
         e._inkrepro_notebook = f"{name}.ipynb"
+        if seen:
+            raise KeyboardInterrupt from e
         raise
     finally:
+        if prev is not None:
+            signal.signal(signal.SIGINT, prev)
         if old is None:
             os.environ.pop("TQDM_DISABLE", None)
         else:
             os.environ["TQDM_DISABLE"] = old
+    if seen:   # interrupted, even if the notebook ran to its end
+        raise KeyboardInterrupt
     return out
 
 
