@@ -33,13 +33,29 @@ def attention(q_BxQxHxK: jax.Array, k_BxTxHxK: jax.Array, v_BxTxHxK: jax.Array,
               mask_BxHxQxT: jax.Array | None = None, bias_BxHxQxT: jax.Array | None = None,
               scale: float = 1.0) -> jax.Array:
     """Softmax attention in float32; masked positions get ``NEG_INF``. Returns BxQxHxK."""
-    logits = jnp.einsum("bqhk,bthk->bhqt", q_BxQxHxK, k_BxTxHxK).astype(jnp.float32) * scale
+    logits = jnp.einsum("bqhk,bthk->bhqt", q_BxQxHxK, k_BxTxHxK)
+    probs = _softmax(logits, mask_BxHxQxT, bias_BxHxQxT, scale).astype(v_BxTxHxK.dtype)
+    return jnp.einsum("bhqt,bthk->bqhk", probs, v_BxTxHxK)
+
+
+def cached_attention(q_BxQxHxK: jax.Array, k_BxHxTxK: jax.Array, v_BxHxTxK: jax.Array,
+                     mask_BxHxQxT: jax.Array | None = None, bias_BxHxQxT: jax.Array | None = None,
+                     scale: float = 1.0) -> jax.Array:
+    """:func:`attention` with keys/values stored heads-first (a decoding cache): the cache is
+    read in place each step instead of being transposed (on CPU that per-step copy of every
+    layer's cache cost more than the step itself at batch 8). Returns BxQxHxK."""
+    logits = jnp.einsum("bqhk,bhtk->bhqt", q_BxQxHxK, k_BxHxTxK)
+    probs = _softmax(logits, mask_BxHxQxT, bias_BxHxQxT, scale).astype(v_BxHxTxK.dtype)
+    return jnp.einsum("bhqt,bhtk->bqhk", probs, v_BxHxTxK)
+
+
+def _softmax(logits_BxHxQxT, mask_BxHxQxT, bias_BxHxQxT, scale: float) -> jax.Array:
+    logits = logits_BxHxQxT.astype(jnp.float32) * scale
     if bias_BxHxQxT is not None:
         logits = logits + bias_BxHxQxT.astype(jnp.float32)
     if mask_BxHxQxT is not None:
         logits = jnp.where(mask_BxHxQxT, logits, NEG_INF)
-    probs = jax.nn.softmax(logits, axis=-1).astype(v_BxTxHxK.dtype)
-    return jnp.einsum("bhqt,bthk->bqhk", probs, v_BxTxHxK)
+    return jax.nn.softmax(logits, axis=-1)
 
 
 def get_dtype(name: str):

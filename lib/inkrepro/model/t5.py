@@ -14,7 +14,7 @@ import numpy as np
 from flax import nnx
 
 from inkrepro.model.configs import ModelConfig
-from inkrepro.model.layers import DropoutKeys, attention, dropout, get_dtype
+from inkrepro.model.layers import DropoutKeys, attention, cached_attention, dropout, get_dtype
 
 Cache = dict[str, jax.Array]
 
@@ -146,18 +146,18 @@ class DecoderLayer(nnx.Module):
         return y_BxTxD + dropout(self.mlp(self.pre_mlp_norm(y_BxTxD), keys), self.rate, keys)
 
     def step(self, y_Bx1xD, t, cache: Cache, cross_mask, bias_1xHx1xT):
-        """One position ``t`` with cached keys/values (no dropout)."""
+        """One position ``t`` with cached keys/values (no dropout; caches heads-first)."""
         sa = self.self_attention
         h = self.pre_self_attention_norm(y_Bx1xD)
-        k_new, v_new = sa.heads(h, sa.key), sa.heads(h, sa.value)
-        k = jax.lax.dynamic_update_slice_in_dim(cache["k"], k_new.astype(cache["k"].dtype), t, axis=1)
-        v = jax.lax.dynamic_update_slice_in_dim(cache["v"], v_new.astype(cache["v"].dtype), t, axis=1)
-        self_mask = (jnp.arange(k.shape[1]) <= t)[None, None, None, :]
-        a = attention(sa.heads(h, sa.query), k, v, self_mask, bias_1xHx1xT)
+        heads_first = lambda x_Bx1xHxK: jnp.swapaxes(x_Bx1xHxK, 1, 2).astype(cache["k"].dtype)
+        k = jax.lax.dynamic_update_slice_in_dim(cache["k"], heads_first(sa.heads(h, sa.key)), t, axis=2)
+        v = jax.lax.dynamic_update_slice_in_dim(cache["v"], heads_first(sa.heads(h, sa.value)), t, axis=2)
+        self_mask = (jnp.arange(k.shape[2]) <= t)[None, None, None, :]
+        a = cached_attention(sa.heads(h, sa.query), k, v, self_mask, bias_1xHx1xT)
         y_Bx1xD = y_Bx1xD + sa.merge(a)
         ca = self.encoder_decoder_attention
         h = self.pre_cross_attention_norm(y_Bx1xD)
-        y_Bx1xD = y_Bx1xD + ca.merge(attention(ca.heads(h, ca.query), cache["ck"], cache["cv"], cross_mask))
+        y_Bx1xD = y_Bx1xD + ca.merge(cached_attention(ca.heads(h, ca.query), cache["ck"], cache["cv"], cross_mask))
         y_Bx1xD = y_Bx1xD + self.mlp(self.pre_mlp_norm(y_Bx1xD), None)
         return y_Bx1xD, {**cache, "k": k, "v": v}
 
@@ -186,17 +186,20 @@ class Decoder(nnx.Module):
         return self.logits_dense(y_BxTxD).astype(jnp.float32)
 
     def init_cache(self, enc_BxLxD: jax.Array, max_len: int) -> list[Cache]:
+        """Per layer: self-attention keys/values ``k``, ``v`` [B, H, max_len, K] (zeros, filled
+        by ``step``) and cross-attention ``ck``, ``cv`` [B, H, L, K], heads-first."""
         b = enc_BxLxD.shape[0]
         caches = []
         for layer in self.layers:
             ca = layer.encoder_decoder_attention
-            ck, cv = ca.heads(enc_BxLxD, ca.key), ca.heads(enc_BxLxD, ca.value)
-            z = jnp.zeros((b, max_len, ca.h, ca.k), ck.dtype)
-            caches.append({"k": z, "v": z, "ck": ck, "cv": cv})
+            ck_BxHxLxK = jnp.swapaxes(ca.heads(enc_BxLxD, ca.key), 1, 2)
+            cv_BxHxLxK = jnp.swapaxes(ca.heads(enc_BxLxD, ca.value), 1, 2)
+            z = jnp.zeros((b, ca.h, max_len, ca.k), ck_BxHxLxK.dtype)
+            caches.append({"k": z, "v": z, "ck": ck_BxHxLxK, "cv": cv_BxHxLxK})
         return caches
 
     def step(self, y_Bx1xD, t, caches: list[Cache], enc_mask_BxL):
-        max_len = caches[0]["k"].shape[1]
+        max_len = caches[0]["k"].shape[2]
         bias = self.relpos(jnp.reshape(t, (1,)), jnp.arange(max_len))
         cross_mask = enc_mask_BxL[:, None, None, :]
         new = []
