@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from inkrepro.model import layers
 from model_fixtures import IMG, LT, V, micro_apply, micro_batch, micro_config, micro_model  # noqa: F401
 
 
@@ -183,3 +184,15 @@ def test_coordinate_embedding_init_is_smooth_in_the_coordinate():
     assert (k[:-1] * k[1:]).sum(1).mean() > 0.4
     with pytest.raises(ValueError, match="coord_embed_init"):
         derenderer.build(dataclasses.replace(cfg, coord_embed_init="bogus"), image_size=IMG, vocab_size=V)
+
+
+@pytest.mark.parametrize("bias_shape", [(1, 2, 5, 7), (3, 2, 5, 7), (1, 1, 5, 7), (1, 2, 1, 7)])
+def test_add_bias_gradient_equals_plain_broadcast(bias_shape):
+    """The custom batch-sum gradient of a shared attention bias is the broadcast's gradient."""
+    kx, kb = jax.random.split(jax.random.key(0))
+    x, b = jax.random.normal(kx, (3, 2, 5, 7)), jax.random.normal(kb, bias_shape)
+    ours = jax.grad(lambda x, b: (jnp.sin(layers.add_bias(x, b)) ** 2).sum(), (0, 1))(x, b)
+    plain = jax.grad(lambda x, b: (jnp.sin(x + b) ** 2).sum(), (0, 1))(x, b)
+    for a, c in zip(ours, plain):
+        assert a.shape == c.shape
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
