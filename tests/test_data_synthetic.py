@@ -103,3 +103,30 @@ def test_photos():
         assert np.array_equal(e.image, f.image)
     with pytest.raises(UserError):
         fonts.hershey_face("no-such-face")
+
+
+def test_photo_fonts_do_not_depend_on_the_machine(monkeypatch, tmp_path):
+    """By default photos draw only matplotlib's bundled fonts: installing a system font (as
+    Debian's Chromium pulls in Liberation) changes neither the font list nor the photos; with
+    ``system_fonts`` the system fonts join the list and the corpus cache key names them."""
+    from inkrepro.data import pipeline
+    from inkrepro.data.config import DataConfig
+
+    extra = tmp_path / "liberation"
+    extra.mkdir()
+    (extra / "LiberationSans-Regular.ttf").write_bytes(b"not read")
+    cfg = photos.PhotoConfig(words_per_language=200, seed=1)
+    before = [e.text for e in photos.generate(cfg, "test", 6)]
+    bundled = fonts.ttf_fonts()
+    monkeypatch.setattr(fonts, "SYSTEM_FONT_DIRS", (extra,))
+    fonts.ttf_fonts.cache_clear()
+    try:
+        assert fonts.ttf_fonts() == bundled
+        assert [e.text for e in photos.generate(cfg, "test", 6)] == before
+        assert fonts.ttf_fonts(True) == bundled + [extra / "LiberationSans-Regular.ttf"]
+        dc = DataConfig()
+        on = dataclasses.replace(dc, photos=dataclasses.replace(dc.photos, system_fonts=True))
+        assert "LiberationSans-Regular.ttf" in pipeline.corpus_key(on, "photos")["fonts"]
+        assert "LiberationSans-Regular.ttf" not in pipeline.corpus_key(dc, "photos")["fonts"]
+    finally:
+        fonts.ttf_fonts.cache_clear()

@@ -210,14 +210,19 @@ def kanjivg_chars() -> frozenset[str]:
 
 # ----------------------------------------------------------------------------- TTF fonts
 
-@lru_cache(maxsize=1)
-def ttf_fonts() -> list[Path]:
-    """Outline fonts for the photo stand-in: matplotlib's DejaVu (+ system DejaVu/Liberation),
-    found without importing matplotlib."""
+SYSTEM_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
+
+
+@lru_cache(maxsize=2)
+def ttf_fonts(system: bool = False) -> list[Path]:
+    """Outline fonts for the photo stand-in, found without importing matplotlib: the DejaVu
+    family bundled with matplotlib (pinned by the lock, so every machine draws the same photos)
+    and, with ``system``, also the machine's DejaVu/Liberation fonts (which Debian installs as
+    a dependency of e.g. Chromium: the photos then depend on the machine)."""
     spec = importlib.util.find_spec("matplotlib")
     d = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" if spec and spec.origin else Path()
     found = sorted(p for p in d.glob("DejaVu*.ttf") if "Display" not in p.name)
-    for sysdir in (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation")):
+    for sysdir in SYSTEM_FONT_DIRS if system else ():
         if sysdir.is_dir():
             found += sorted(p for p in sysdir.glob("*.ttf") if p.name not in {f.name for f in found})
     if not found:

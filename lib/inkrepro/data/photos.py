@@ -20,7 +20,7 @@ from inkrepro.configlib import name_seed
 from inkrepro.data import fonts
 from inkrepro.data.schema import Example
 
-GENERATOR_VERSION = 2  # bump when generated photos change (part of the corpus cache key)
+GENERATOR_VERSION = 3  # bump when generated photos change (part of the corpus cache key)
 PHOTO_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 
 
@@ -40,6 +40,10 @@ class PhotoConfig:
     blur: tuple[float, float] = (0.0, 1.4)
     noise: tuple[float, float] = (1.0, 10.0)
     jpeg_quality: tuple[int, int] = (25, 90)
+    # OUR CHOICE: only the fonts bundled with matplotlib by default, so that the photos (and
+    # every photo-domain number) are the same on every machine; True adds the machine's
+    # DejaVu/Liberation fonts (their file names are part of the corpus cache key).
+    system_fonts: bool = False
     seed: int = 0
 
 
@@ -95,7 +99,7 @@ def _perspective_coeffs(src, dst) -> list[float]:
 
 def render_photo(text: str, cfg: PhotoConfig, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     """(HxWx3 uint8 photo-like word crop, font name)."""
-    font_paths = fonts.ttf_fonts()
+    font_paths = fonts.ttf_fonts(cfg.system_fonts)
     fp = font_paths[int(rng.integers(len(font_paths)))]
     px = int(rng.integers(cfg.font_px[0], cfg.font_px[1] + 1))
     font = _font(str(fp), px)
@@ -169,4 +173,5 @@ def generate(cfg: PhotoConfig, split: str, n: int, *, offset: int = 0, progress=
 
 
 NOTICE = ("Word photos rendered with the DejaVu fonts bundled with matplotlib (Bitstream Vera "
-          "derived; free licence, see matplotlib/mpl-data/fonts/ttf/LICENSE_DEJAVU).\n")
+          "derived; free licence, see matplotlib/mpl-data/fonts/ttf/LICENSE_DEJAVU); with "
+          "data.photos.system_fonts also the machine's DejaVu and Liberation fonts (SIL OFL).\n")

@@ -37,8 +37,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from inkrepro import configlib, tasks
+from inkrepro.data import fonts, synthetic
 from inkrepro.data import photos as photo_gen
-from inkrepro.data import synthetic
 from inkrepro.data.config import SYNTHETIC_SOURCES, DataConfig, cache_dir, check, prepared_dir
 from inkrepro.data.schema import Example
 from inkrepro.data.store import ExampleSource, Store
@@ -103,6 +103,19 @@ def _workers(n_jobs: int, n_examples: int) -> int:
     return max(1, min(n_jobs, os.cpu_count() or 1, 8)) if n_examples >= 1500 else 1
 
 
+def corpus_key(cfg: DataConfig, source: str) -> dict:
+    """Everything a synthetic corpus depends on (its cache folder is this mapping's hash):
+    the generator config, split sizes, chunking, generator version and, for photos, the
+    font files drawn from (their count changes every later random draw)."""
+    scfg = source_config(cfg, source)
+    version = photo_gen.GENERATOR_VERSION if source == "photos" else synthetic.GENERATOR_VERSION
+    key = {"source": source, "config": configlib.to_dict(scfg), "sizes": cfg.sizes(),
+           "chunk": CHUNK, "generator_version": version}
+    if source == "photos":
+        key["fonts"] = [p.name for p in fonts.ttf_fonts(scfg.system_fonts)]
+    return key
+
+
 def corpus_store(cfg: DataConfig, source: str) -> Store:
     """Generate (once, cached; resumable by shard) and return the Store of a source.
 
@@ -118,9 +131,7 @@ def corpus_store(cfg: DataConfig, source: str) -> Store:
                             f"run `inkrepro data prepare {source}` or drop it from data sources")
         return st
     scfg = source_config(cfg, source)
-    version = photo_gen.GENERATOR_VERSION if source == "photos" else synthetic.GENERATOR_VERSION
-    key = {"source": source, "config": configlib.to_dict(scfg), "sizes": cfg.sizes(),
-           "chunk": CHUNK, "generator_version": version}
+    key = corpus_key(cfg, source)
     st = Store(cache_dir() / "corpora" / f"{source}-{configlib.config_hash(key)}")
     if (st.root / "store.json").is_file():
         return st
