@@ -9,6 +9,7 @@ import time
 import pytest
 
 from inkrepro.errors import UserError
+from inkrepro.evaluate import options as eval_options
 from inkrepro.experiments import spec as spec_mod
 
 BASE = textwrap.dedent("""\
@@ -108,8 +109,65 @@ def test_overrides_are_checked_against_the_config_when_planning(tmp_path, overri
         spec_mod.expand(s, "smoke")
 
 
+@pytest.mark.parametrize("where, evaluate, message", [
+    ("spec", "{n: -1}", "evaluate.n=-1 is out of range: must be >= 0"),
+    ("spec", "{nn: 3}", "unknown config key 'evaluate.nn'; valid here: datasets, modes"),
+    ("profile", "{method: beem}", "profiles.smoke: config key evaluate.method='beem': must be one of "
+     "('greedy', 'beam', 'sample')"),
+    ("profile", "{n: lots}", "profiles.smoke: config key evaluate.n='lots': must be an integer"),
+    ("arm", "{text_source: ocr}", "arm 'a': config key evaluate.text_source='ocr': must be one of "
+     "('label', 'tesseract')"),
+    ("arm", "{bootstrap: 0}", "arm 'a': config key evaluate.bootstrap=0 is out of range: must be >= 1"),
+    ("arm", "{modes: [sketch]}", "arm 'a': config key evaluate.modes=('sketch',): unknown inference mode 'sketch'"),
+    ("arm", "{modes: []}", "arm 'a': config key evaluate.modes=(): name at least one inference mode"),
+    ("arm", "{datasets: ['../../etc']}", "arm 'a': config key evaluate.datasets=('../../etc',): unknown dataset"),
+    ("arm", "{datasets: [1]}", "arm 'a': config key evaluate.datasets[0]=1: must be a string"),
+    ("arm", "{constrained: 1}", "arm 'a': config key evaluate.constrained=1: must be true/false"),
+    ("arm", "{split: dev}", "arm 'a': config key evaluate.split='dev': must be one of"),
+    ("arm", "{batch_size: 0}", "arm 'a': config key evaluate.batch_size=0 is out of range"),
+    ("arm", "{max_recognizer_cer: .nan}", "arm 'a': config key evaluate.max_recognizer_cer=nan is out of range"),
+    ("arm", "{recognizer_profile: huge}", "arm 'a': config key evaluate.recognizer_profile='huge': must be one of"),
+    ("arm", "{recognizer_decoding: sample}", "arm 'a': config key evaluate.recognizer_decoding='sample'"),
+    ("arm", "{n.x: 1}", "arm 'a': config key 'evaluate.n.x' goes below a plain value"),
+    ("arm", "[n]", "arm 'a': evaluate: expected a mapping"),
+    ("arm", "{modes: 'vanilla, d+t', datasets: hershey, n: 0, bootstrap: 1}", None),
+])
+def test_evaluate_settings_are_checked_when_the_spec_is_read(tmp_path, where, evaluate, message):
+    text = {"spec": BASE + f"evaluate: {evaluate}\n",
+            "profile": BASE.replace("{seeds: [0]}", f"{{seeds: [0], evaluate: {evaluate}}}"),
+            "arm": BASE.replace("{name: a}", f"{{name: a, evaluate: {evaluate}}}")}[where]
+    if message is None:
+        s = _load(tmp_path, text)
+        assert s.arms[0].evaluate["modes"] == "vanilla, d+t"   # kept as written (job hashes)
+        return
+    with pytest.raises(UserError) as e:
+        _load(tmp_path, text)   # when the spec is read: before any plan, step or run
+    line = str(e.value)
+    assert line.startswith(str(tmp_path / "spec.yaml") + ": ") and message in line and "\n" not in line, line
+
+
 def test_project_specs_pass():
     for p in spec_mod.all_spec_paths():
         s = spec_mod.load_spec(p)
         for profile in s.profiles:
-            assert spec_mod.expand(s, profile)
+            jobs = spec_mod.expand(s, profile)   # every job's config resolved and checked
+            assert jobs
+            for j in jobs:                       # and its evaluation settings, as the step gets them
+                eval_options.parse(eval_options.profile_options(profile, j.evaluate))
+
+
+def test_eval_options_parse_like_the_cli():
+    o = eval_options.options(datasets="hershey, photos", modes="v,r+d", n=None, bootstrap=10)
+    assert o.datasets == ("hershey", "photos") and o.modes == ("vanilla_derender", "recognize_and_derender")
+    assert o.n == 0 and o.bootstrap == 10
+    assert eval_options.options(modes=["vanilla", "vanilla_derender"]).modes == ("vanilla_derender",)
+    with pytest.raises(UserError, match=r"^config key n=-1 is out of range"):
+        eval_options.options(n=-1)
+
+
+def test_eval_option_choices_match_the_code_that_uses_them():
+    from inkrepro.evaluate import recognizer
+    from inkrepro.model import decode
+
+    assert eval_options.METHODS == decode.METHODS
+    assert set(eval_options.CHOICES["recognizer_profile"]) == set(recognizer.PROFILES)

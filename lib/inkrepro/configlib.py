@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -65,20 +66,24 @@ def name_seed(*names: str) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Range:
-    """The valid values of one numeric field: ``lo <= v <= hi`` (strict at an ``*_open`` end;
-    NaN fails every comparison), or one of ``also`` (e.g. ``-1`` = "all devices"). ``note`` says what an edge
-    value means."""
+    """The valid values of one numeric field: a finite ``lo <= v <= hi`` (strict at an
+    ``*_open`` end; NaN and infinities fail), or one of ``also`` (e.g. ``-1`` = "all devices").
+    A tuple field's range holds for each element; ``ordered``: the tuple is a (min, max) pair,
+    min <= max. ``note`` says what an edge value means."""
 
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False
     hi_open: bool = False
     also: tuple[float, ...] = ()
+    ordered: bool = False
     note: str = ""
 
     def ok(self, v: float) -> bool:
         if v in self.also:
             return True
+        if isinstance(v, float) and not math.isfinite(v):   # (an int is finite, of any size)
+            return False
         if self.lo is not None and not (v > self.lo if self.lo_open else v >= self.lo):
             return False
         return not (self.hi is not None and not (v < self.hi if self.hi_open else v <= self.hi))
@@ -89,19 +94,25 @@ class Range:
             parts.append(f"{'>' if self.lo_open else '>='} {self.lo:g}")
         if self.hi is not None:
             parts.append(f"{'<' if self.hi_open else '<='} {self.hi:g}")
-        text = " and ".join(parts) or "any number"
+        text = " and ".join(parts) or "a finite number"
         if self.also:
             text += " (or " + ", ".join(f"{a:g}" for a in self.also) + ")"
+        if self.ordered:
+            text = f"a (min, max) pair with min <= max, each {text}"
         return text + (f"; {self.note}" if self.note else "")
 
 
 def check_ranges(cfg: Any, ranges: Mapping[str, Range], prefix: str) -> None:
     """A UserError naming the key, the value and the valid range for the first field of
-    ``cfg`` outside its range."""
+    ``cfg`` outside its range (a tuple field: any element outside it, or an ``ordered`` pair
+    whose min is above its max)."""
     for name, r in ranges.items():
         v = getattr(cfg, name)
-        if v is not None and not r.ok(v):
-            raise UserError(f"config key {prefix}{name}={v!r} is out of range: must be {r}")
+        items = v if isinstance(v, tuple) else (v,)
+        bad = any(x is not None and not r.ok(x) for x in items)
+        if bad or (r.ordered and any(a > b for a, b in zip(items, items[1:]))):
+            each = "each " if isinstance(v, tuple) and not r.ordered else ""
+            raise UserError(f"config key {prefix}{name}={v!r} is out of range: must be {each}{r}")
 
 
 @functools.cache
@@ -141,9 +152,14 @@ def expect(value: Any, hint: Any, key: str) -> Any:
         ok = isinstance(value, str)
     elif origin is tuple:
         ok = isinstance(value, list | tuple)
+        fixed = bool(args) and args[-1] is not Ellipsis   # tuple[float, float]: exactly two
+        if ok and fixed and len(value) != len(args):
+            each = (f"{_type_name(args[0])} each" if len(set(args)) == 1
+                    else ", ".join(map(_type_name, args)))
+            raise UserError(f"config key {key}={value!r}: must be a list of {len(args)} values ({each})")
         if ok:
-            elem = args[0] if args else Any
-            value = tuple(expect(v, elem, f"{key}[{i}]") for i, v in enumerate(value))
+            elems = args if fixed else (args[0] if args else Any,) * len(value)
+            value = tuple(expect(v, t, f"{key}[{i}]") for i, (v, t) in enumerate(zip(value, elems)))
     elif origin is dict:
         ok = isinstance(value, Mapping)
         if ok:

@@ -42,13 +42,13 @@ from inkrepro.ink import geometry, tokens
 from inkrepro.ink.core import Ink
 from inkrepro.ink.geometry import FRAME_SIZE, FrameTransform
 from inkrepro.model import decode as decode_mod
+from inkrepro.tasks import CONSTRAINED as CONSTRAINED
+from inkrepro.tasks import MODES as MODES
+from inkrepro.tasks import canonical as canonical
 
-MODES = tuple(t for t in tasks.TASK_NAMES if tasks.TARGET_HAS_INK[t])
-ALIASES = {**{m: m for m in MODES}, "vanilla": "vanilla_derender", "v": "vanilla_derender",
-           "d+t": "derender_with_text", "dt": "derender_with_text",
-           "r+d": "recognize_and_derender", "rd": "recognize_and_derender"}
-CONSTRAINED = True   # the one default for grammar-constrained decoding (see the module docstring)
-
+# MODES, canonical and CONSTRAINED (imported above) are defined with the tasks, light to import
+# (evaluation settings are checked without loading the model); they stay part of this module's
+# interface: infer.MODES, infer.canonical, infer.CONSTRAINED.
 DecodeFn = Callable[[np.ndarray, list[str], bool], list[str]]
 
 
@@ -80,14 +80,6 @@ class ModeOutput:
 class Letterboxed:
     image: np.ndarray             # SxSx3 uint8 model input
     transform: FrameTransform     # the image's pixels -> the 224 token frame (and back)
-
-
-def canonical(mode: str) -> str:
-    m = ALIASES.get(mode.strip().lower())
-    if m is None:
-        raise UserError(f"unknown inference mode {mode!r}; modes: {', '.join(MODES)} "
-                        "(aliases: vanilla, d+t, r+d)")
-    return m
 
 
 def prompt(mode: str, text: str = "") -> str:

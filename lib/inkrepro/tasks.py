@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from inkrepro.data.schema import Example
+from inkrepro.errors import UserError
 from inkrepro.ink import geometry, tokens
 from inkrepro.ink.augment import AugmentConfig, degrade_image, render_augmented
 from inkrepro.ink.core import Ink
@@ -44,6 +45,15 @@ TARGET_HAS_TEXT = {"vanilla_derender": False, "derender_with_text": False, "reco
 TARGET_HAS_INK = {"vanilla_derender": True, "derender_with_text": True, "recognize_real": False,
                   "recognize_rendered": False, "recognize_and_derender": True}
 DEFAULT_MIXTURE = {t: 1.0 for t in TASK_NAMES}  # OUR CHOICE: the paper's weights are unpublished
+# The inference modes (``inkrepro.infer`` decodes them): the tasks whose target holds ink, with
+# the release's short names as aliases, and whether decoding is grammar-constrained by default
+# (OUR CHOICE; ``inkrepro.infer`` says why). Here, not in ``infer``, so that evaluation
+# settings (``inkrepro.evaluate.options``) are checked without loading the model.
+MODES = tuple(t for t in TASK_NAMES if TARGET_HAS_INK[t])
+MODE_ALIASES = {**{m: m for m in MODES}, "vanilla": "vanilla_derender", "v": "vanilla_derender",
+                "d+t": "derender_with_text", "dt": "derender_with_text",
+                "r+d": "recognize_and_derender", "rd": "recognize_and_derender"}
+CONSTRAINED = True   # the one default for grammar-constrained decoding
 
 # Process-wide counters: examples per task, how often targets were resampled coarser or
 # dropped (a counted skip) and prompts cut. The trainer logs them at the end of a run
@@ -66,6 +76,15 @@ def check_task(task: str) -> str:
     if task not in TASK_NAMES:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASK_NAMES)}")
     return task
+
+
+def canonical(mode: str) -> str:
+    """An inference mode's name from any of its aliases (a UserError for anything else)."""
+    m = MODE_ALIASES.get(mode.strip().lower()) if isinstance(mode, str) else None
+    if m is None:
+        raise UserError(f"unknown inference mode {mode!r}; modes: {', '.join(MODES)} "
+                        "(aliases: vanilla, d+t, r+d)")
+    return m
 
 
 def prompt_for(task: str, text: str = "", recognition_prompt: str = RECOGNITION_PROMPT) -> str:

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from inkrepro import configlib, tasks
 from inkrepro.configlib import Range
+from inkrepro.data import photos, synthetic
 from inkrepro.data.photos import PhotoConfig
 from inkrepro.data.synthetic import CJK_LANGUAGES, SyntheticInkConfig
 from inkrepro.errors import UserError
+from inkrepro.ink import augment
 from inkrepro.ink.augment import AugmentConfig
 
 SYNTHETIC_SOURCES = ("hershey", "kanjivg", "photos")
@@ -63,7 +65,9 @@ class DataConfig:
 
 
 # The valid values of DataConfig's numeric fields (checked by :func:`check`; the image size
-# must also be a multiple of the model's patch, checked by ``inkrepro.config.check``).
+# must also be a multiple of the model's patch, checked by ``inkrepro.config.check``). The
+# nested configs keep theirs next to their dataclasses: ``synthetic.RANGES`` (data.hershey,
+# data.kanjivg), ``photos.RANGES`` (data.photos), ``augment.RANGES`` (data.augmentation).
 RANGES = {
     "image_size": Range(1), "max_prompt_len": Range(1), "max_target_len": Range(2),
     "train_size": Range(1), "validation_size": Range(1), "test_size": Range(1),
@@ -76,8 +80,13 @@ RANGES = {
 def check(cfg: DataConfig) -> DataConfig:
     """A UserError for a value out of range (:data:`RANGES`, weights >= 0 with one > 0) or a
     name that refers to nothing: a mixture key that is not a task, a ``source_weights`` key
-    that is not one of the config's sources (e.g. a misspelling)."""
+    that is not one of the config's sources (e.g. a misspelling); and the nested configs'
+    own checks (ranges and cross-field rules, e.g. ``data.photos.min_chars <= max_chars``)."""
     configlib.check_ranges(cfg, RANGES, "data.")
+    synthetic.check(cfg.hershey, "data.hershey.")
+    synthetic.check(cfg.kanjivg, "data.kanjivg.")
+    photos.check(cfg.photos, "data.photos.")
+    augment.check(cfg.augmentation, "data.augmentation.")
     for key in ("mixture", "source_weights"):
         weights = getattr(cfg, key)
         for name, w in weights.items():

@@ -16,8 +16,9 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from inkrepro.configlib import name_seed
-from inkrepro.data import fonts
+from inkrepro import configlib
+from inkrepro.configlib import Range, name_seed
+from inkrepro.data import fonts, synthetic
 from inkrepro.data.schema import Example
 
 GENERATOR_VERSION = 3  # bump when generated photos change (part of the corpus cache key)
@@ -45,6 +46,29 @@ class PhotoConfig:
     # DejaVu/Liberation fonts (their file names are part of the corpus cache key).
     system_fonts: bool = False
     seed: int = 0
+
+
+# The valid values of PhotoConfig's numeric fields (checked by :func:`check` from
+# ``inkrepro.data.config.check``; ``seed`` is replaced there by ``data.corpus_seed``).
+# OUR CHOICE: font_px at most 512 px, so that one photo's memory stays bounded.
+RANGES = {
+    **synthetic.WORD_RANGES,
+    "font_px": Range(1, 512, ordered=True, note="font size in pixels (the upper bound bounds "
+                     "the memory of one photo before the letterbox shrinks it)"),
+    "p_dark_background": Range(0, 1), "p_neighbours": Range(0, 1),
+    "perspective": Range(0, 0.5, hi_open=True, note="0 = off; at 0.5 opposite corners can meet"),
+    "blur": Range(0, ordered=True, note="Gaussian blur radius in pixels"),
+    "noise": Range(0, ordered=True, note="Gaussian noise std in grey levels"),
+    "jpeg_quality": Range(0, 100, ordered=True),
+}
+
+
+def check(cfg: PhotoConfig, prefix: str) -> PhotoConfig:
+    """A UserError naming the key (``prefix`` + field), the value and what is valid
+    (:data:`RANGES` and the word-sampling rules, ``synthetic.check_words``)."""
+    configlib.check_ranges(cfg, RANGES, prefix)
+    synthetic.check_words(cfg, prefix)
+    return cfg
 
 
 @lru_cache(maxsize=64)

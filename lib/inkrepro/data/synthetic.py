@@ -17,9 +17,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from inkrepro.configlib import name_seed
+from inkrepro import configlib
+from inkrepro.configlib import Range, name_seed
 from inkrepro.data import fonts
 from inkrepro.data.schema import SPLITS, Example
+from inkrepro.errors import UserError
 from inkrepro.ink.core import Ink, Stroke
 
 GENERATOR_VERSION = 4  # bump when generated data changes (part of the corpus cache key)
@@ -45,6 +47,66 @@ class SyntheticInkConfig:
     writer_split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     sample_rate_hz: float = 100.0
     seed: int = 0
+
+
+GLYPHS = ("hershey", "kanjivg")
+# The valid values of the word-sampling fields this config shares with ``photos.PhotoConfig``
+# (``sample_text``, ``fonts.random_case``), and of the rest of SyntheticInkConfig. Checked by
+# :func:`check` from ``inkrepro.data.config.check`` (``seed`` and ``sample_rate_hz`` are
+# replaced there by ``data.corpus_seed`` and ``data.sample_rate_hz``, but still checked).
+WORD_RANGES = {
+    "words_per_language": Range(1), "min_chars": Range(1), "max_chars": Range(1),
+    "p_capitalized": Range(0, 1), "p_upper": Range(0, 1), "p_number": Range(0, 1),
+    "seed": Range(0),
+}
+RANGES = {
+    **WORD_RANGES,
+    "face_weights": Range(0, note="relative; they need not sum to 1"),
+    "num_writers": Range(3, note="one writer at least in each of train, validation and test"),
+    "writer_split": Range(0, 1, note="train, validation, test fractions (normalised)"),
+    "sample_rate_hz": Range(0, lo_open=True),
+}
+
+
+def check_words(cfg, prefix: str) -> None:
+    """The word-sampling rules across fields (SyntheticInkConfig and PhotoConfig): at least
+    one language, ``min_chars <= max_chars``, ``p_upper + p_capitalized <= 1`` (one draw
+    decides the case: ``fonts.random_case``)."""
+    if not cfg.languages:
+        raise UserError(f"config key {prefix}languages=(): name at least one language")
+    if cfg.min_chars > cfg.max_chars:
+        raise UserError(f"config key {prefix}min_chars={cfg.min_chars} must be <= "
+                        f"{prefix}max_chars ({cfg.max_chars})")
+    if cfg.p_upper + cfg.p_capitalized > 1:
+        raise UserError(f"config keys {prefix}p_upper={cfg.p_upper} and {prefix}p_capitalized="
+                        f"{cfg.p_capitalized} are probabilities of one draw: their sum must be <= 1")
+
+
+def check(cfg: SyntheticInkConfig, prefix: str) -> SyntheticInkConfig:
+    """A UserError naming the key (``prefix`` + field), the value and what is valid: ranges
+    (:data:`RANGES`), the glyph set, Hershey faces that exist with one weight each (not all
+    zero), and a writer split that leaves at least one writer in each split."""
+    configlib.check_ranges(cfg, RANGES, prefix)
+    check_words(cfg, prefix)
+    if cfg.glyphs not in GLYPHS:
+        raise UserError(f"config key {prefix}glyphs={cfg.glyphs!r}: must be one of {GLYPHS}")
+    if cfg.glyphs == "hershey":
+        bad = [f for f in cfg.faces if f not in fonts.HERSHEY_FACES]
+        if bad or not cfg.faces:
+            raise UserError(f"config key {prefix}faces={cfg.faces!r}: name one or more Hershey "
+                            f"faces of {tuple(fonts.HERSHEY_FACES)}")
+        if len(cfg.face_weights) != len(cfg.faces) or not sum(cfg.face_weights) > 0:
+            raise UserError(f"config key {prefix}face_weights={cfg.face_weights!r}: one weight "
+                            f"per face of {prefix}faces ({len(cfg.faces)}), not all 0")
+    if not sum(cfg.writer_split) > 0:
+        raise UserError(f"config key {prefix}writer_split={cfg.writer_split!r}: the fractions "
+                        "must not all be 0")
+    sizes = split_sizes(cfg.num_writers, cfg.writer_split)
+    if min(sizes.values()) < 1:
+        raise UserError(f"config keys {prefix}num_writers={cfg.num_writers} and "
+                        f"{prefix}writer_split={cfg.writer_split!r} leave no writer for a split "
+                        f"(writers per split: {sizes}); use more writers or other fractions")
+    return cfg
 
 
 @dataclass(frozen=True)
@@ -95,19 +157,28 @@ def sample_writer(index: int, cfg: SyntheticInkConfig, rng: np.random.Generator)
     )
 
 
+def split_sizes(num_writers: int, writer_split: tuple[float, ...]) -> dict[str, int]:
+    """Writers per split of a writer-disjoint split (validation and train get one at least;
+    test the rest, which may be none: :func:`check` refuses such a config)."""
+    frac = np.asarray(writer_split, dtype=np.float64)
+    cuts = np.round(np.cumsum(frac / frac.sum()) * num_writers).astype(int)
+    n_val = max(1, int(cuts[1] - cuts[0]))
+    n_train = max(1, min(int(cuts[0]), num_writers - 2 * n_val))
+    return {"train": n_train, "validation": min(n_val, num_writers - n_train),
+            "test": max(0, num_writers - n_train - n_val)}
+
+
 def writers_by_split(cfg: SyntheticInkConfig) -> dict[str, list[Writer]]:
     """Writer-disjoint split: writers are permuted with the seed and cut by ``writer_split``."""
     rng = np.random.default_rng([cfg.seed, name_seed(cfg.glyphs, "writers")])
     all_w = [sample_writer(i, cfg, rng) for i in range(cfg.num_writers)]
     order = rng.permutation(len(all_w))
-    frac = np.asarray(cfg.writer_split, dtype=np.float64)
-    cuts = np.round(np.cumsum(frac / frac.sum()) * len(all_w)).astype(int)
-    n_val = max(1, cuts[1] - cuts[0])
-    n_train = max(1, min(cuts[0], len(all_w) - 2 * n_val))
+    sizes = split_sizes(cfg.num_writers, cfg.writer_split)
+    if sizes["test"] < 1:
+        raise ValueError(f"num_writers={cfg.num_writers} too small for a writer-disjoint split")
+    n_train, n_val = sizes["train"], sizes["validation"]
     idx = {"train": order[:n_train], "validation": order[n_train:n_train + n_val],
            "test": order[n_train + n_val:]}
-    if len(idx["test"]) == 0:
-        raise ValueError(f"num_writers={cfg.num_writers} too small for a writer-disjoint split")
     return {s: [all_w[i] for i in idx[s]] for s in SPLITS}
 
 

@@ -61,7 +61,7 @@ def _kw(args) -> dict:
         if v is not None:
             kw[key] = v
     if args.dataset:
-        kw["datasets"] = args.dataset     # comma-separated: runner.options splits it
+        kw["datasets"] = args.dataset     # comma-separated: evaluate.options.parse splits it
     if args.modes:
         kw["modes"] = args.modes
     return kw

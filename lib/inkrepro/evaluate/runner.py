@@ -20,6 +20,7 @@ whole evaluation) and ``eval/decode_seconds`` (decoding only). Datasets are sour
 checkpoint's DataConfig (``hershey``: synthetic ink with reference ink -> DTW/LDTW/AIoU;
 ``photos``: synthetic word photos without ink -> Chamfer; ``kanjivg``; any prepared dataset).
 Decoding goes through ``inkrepro.infer`` (its defaults unless the options say otherwise).
+The options (``EvalOptions``) and their checks live in ``inkrepro.evaluate.options``.
 The recognizer must exist (``inkrepro recognizer train --profile P``; ``inkrepro reproduce``
 and sweeps train it first, as an explicit step): evaluation never trains one.
 """
@@ -30,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,82 +46,19 @@ from inkrepro.errors import InkError, UserError
 from inkrepro.evaluate import calibration, gallery, reader
 from inkrepro.evaluate import metrics as M
 from inkrepro.evaluate import recognizer as rec_mod
+from inkrepro.evaluate.options import DATASET_ALIASES, TEXT_SOURCES, EvalOptions, options
 from inkrepro.ink import draw, inkml, tokens
 from inkrepro.ink.augment import AugmentConfig
 from inkrepro.ink.core import Ink
 from inkrepro.names import safe_label
 from inkrepro.tasks import TaskSample
 
-DATASET_ALIASES = {"synthetic_ink": "hershey", "synthetic-ink": "hershey",
-                   "synthetic_photos": "photos", "synthetic-photos": "photos",
-                   "synthetic_cjk": "kanjivg"}
 GEOM = ("dtw", "ldtw", "aiou", "stroke_ratio", "chamfer")
-TEXT_SOURCES = ("label", "tesseract")
 
 
-@dataclass(frozen=True)
-class EvalOptions:
-    """Evaluation settings (all overridable from the CLI as ``key=value``)."""
-
-    datasets: tuple[str, ...] = ()          # () = the checkpoint's ink + OCR sources
-    modes: tuple[str, ...] = infer.MODES
-    split: str = "test"
-    n: int = 0                              # examples per dataset (0 = all)
-    batch_size: int = 16
-    max_len: int = 0                        # 0 = the checkpoint's max_target_len
-    method: str = "greedy"                  # greedy | beam | sample (decode.generate)
-    constrained: bool = infer.CONSTRAINED   # grammar-constrained decoding (infer's one default)
-    text_source: str = "tesseract"          # derender-with-text prompt text: tesseract | label
-    recognizer: str = ""                    # artifact dir or version; "" = the profile's
-    recognizer_profile: str = "laptop"
-    max_recognizer_cer: float = 0.35        # refuse a recognizer worse than this on GT ink
-    recognizer_decoding: str = "greedy"     # greedy | beam
-    tesseract: bool = True                  # independent reader columns (skipped if missing)
-    calibration: bool = True                # floor and ceiling rows (evaluate.calibration)
-    # learning curve: every earlier kept checkpoint is decoded too (vanilla, the first dataset
-    # with reference ink, no Tesseract) and scored against training minutes (``curve.json``,
-    # MLflow history ``curve/<dataset>/<metric>`` by step; see :func:`learning_curve`)
-    curve: bool = False
-    bootstrap: int = 1000
-    gallery_n: int = 8
-    augment: bool = True                    # photo-like evaluation inputs (as in training)
-    seed: int = 0
-    out_dir: str = ""                       # "" = <workdir>/eval/<timestamp>
-
-    def decoding(self) -> infer.Decoding:
-        return infer.Decoding(method=self.method, constrained=self.constrained,
-                              batch_size=self.batch_size, max_len=self.max_len, seed=self.seed)
-
-
-# A profile's evaluation defaults (what a sweep's job does not set itself): the smoke profile
-# scores a few examples with a recognizer that is not meant to read.
-PROFILE_OPTIONS: dict[str, dict[str, Any]] = {
-    "smoke": {"recognizer_profile": "smoke", "max_recognizer_cer": 10.0, "n": 4,
-              "bootstrap": 100, "gallery_n": 2},
-}
-
-
-def profile_options(profile: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``options`` over the profile's evaluation defaults (:data:`PROFILE_OPTIONS`)."""
-    return {**PROFILE_OPTIONS.get(profile, {}), **(options or {})}
-
-
-def names(v: str | Sequence[str]) -> tuple[str, ...]:
-    """``"a, b"`` or ``["a", "b"]`` -> ``("a", "b")`` (dataset and mode lists)."""
-    items = v.split(",") if isinstance(v, str) else v
-    return tuple(s.strip() for s in items if s and s.strip())
-
-
-def options(**kw) -> EvalOptions:
-    """EvalOptions from keyword arguments (comma strings or lists for the tuples; mode aliases
-    resolved; unknown keys rejected)."""
-    kw = {k: v for k, v in kw.items() if v is not None}
-    for k in ("datasets", "modes"):
-        if k in kw:
-            kw[k] = names(kw[k])
-    if "modes" in kw:
-        kw["modes"] = tuple(infer.canonical(m) for m in kw["modes"])
-    return configlib.apply_overrides(EvalOptions(), kw)
+def _decoding(opts: EvalOptions) -> infer.Decoding:
+    return infer.Decoding(method=opts.method, constrained=opts.constrained,
+                          batch_size=opts.batch_size, max_len=opts.max_len, seed=opts.seed)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -132,11 +70,12 @@ def _read(recognizer, inks: list[Ink], method: str) -> list[str]:
 
 
 def score(samples: Sequence[TaskSample], outputs: dict[str, list[infer.ModeOutput]], *,
-          recognizer=None, opts: EvalOptions = EvalOptions(), use_tesseract: bool = False,
+          recognizer=None, opts: EvalOptions | None = None, use_tesseract: bool = False,
           progress: bool = True, spacing: float = 0.0) -> list[dict[str, Any]]:
     """Per-sample rows for every mode, the upper bound (readers on the dense reference ink) and,
     with ``opts.calibration``, the floor and ceiling rows of :mod:`inkrepro.evaluate.calibration`
     (``spacing``: the checkpoint's training spacing, for the ceiling and the midline)."""
+    opts = opts or EvalOptions()
     rows: list[dict[str, Any]] = []
     every = list(range(len(samples)))
     # (row name, sample indices, inks, mode outputs or None, fixed texts or None)
@@ -362,7 +301,7 @@ def evaluate_checkpoint(workdir: str | Path, datasets: Sequence[str] | str | Non
     opts = options(**kw, datasets=datasets, modes=modes)
     progress = progress and os.environ.get("INKREPRO_NO_PROGRESS") != "1"
     inference = inference or infer.Inference.load(workdir)
-    inference = inference.replace(**vars(opts.decoding()))
+    inference = inference.replace(**vars(_decoding(opts)))
     data_cfg = inference.cfg.data
     if input_augmentation is not None:
         data_cfg = replace(data_cfg, augmentation=input_augmentation)
@@ -430,7 +369,7 @@ def learning_curve(workdir: str | Path, samples: list[TaskSample], rows: list[di
         if step == last:
             step_rows = [r for r in rows if r["dataset"] == ds and r["mode"] == "vanilla_derender"]
         else:
-            inf = infer.Inference.load(workdir, step=step).replace(**vars(opts.decoding()))
+            inf = infer.Inference.load(workdir, step=step).replace(**vars(_decoding(opts)))
             outs = run_samples(ref, inf, cur_opts, notes=[], progress=False)
             step_rows = [r for r in score(ref, outs, recognizer=recognizer, opts=cur_opts,
                                           progress=False) if r["mode"] == "vanilla_derender"]

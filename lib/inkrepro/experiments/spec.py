@@ -35,9 +35,10 @@ overrides -> config mapping; default :func:`resolve_config`), ``train`` and ``ev
 Every field is validated when the spec is read, before anything runs (``--dry-run``
 included): YAML limits and duplicate keys (``configlib.load_yaml``), names that become paths
 (spec, profiles, arms) are safe identifiers, seeds a list of distinct non-negative integers,
-``from:`` names a training arm (no chains, cycles or self-references); every job's overrides
-are checked against the config (types and ranges, ``inkrepro.config.check``) when the plan is
-made.
+``from:`` names a training arm (no chains, cycles or self-references), every ``evaluate:``
+mapping (spec, profile, arm) holds evaluation settings of valid keys, types and values
+(``inkrepro.evaluate.options.parse``); every job's overrides are checked against the config
+(types and ranges, ``inkrepro.config.check``) when the plan is made.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from inkrepro import config as config_mod
 from inkrepro import configlib
 from inkrepro.configlib import config_hash, load_yaml, parse_override, to_dict
 from inkrepro.errors import UserError
+from inkrepro.evaluate import options as eval_options
 
 # The steps a spec may name (``steps: {train: inkrepro.train, ...}``), and the code each runs.
 # Fixed: a spec's strings are only looked up here, never imported. The ``stub.*`` steps are
@@ -170,6 +172,17 @@ def _check_keys(d: Mapping, allowed: set[str], where: str) -> None:
         raise UserError(f"{where}: unknown key(s) {sorted(map(str, extra))}; allowed: {sorted(allowed)}")
 
 
+def _evaluate(raw: Any, where: str) -> dict[str, Any]:
+    """An ``evaluate:`` mapping, checked as evaluation settings (keys, types, ranges, modes and
+    datasets: ``evaluate.options.parse``) and kept as written (it is part of the job hash)."""
+    d = _mapping(raw, f"{where}: evaluate")
+    try:
+        eval_options.parse(d, prefix="evaluate.")
+    except UserError as e:
+        raise UserError(f"{where}: {e}") from None
+    return d
+
+
 def _name(raw: Any, where: str) -> str:
     """A name that may become part of a path: letters, digits, ``_`` and ``-`` (<= 64)."""
     if not isinstance(raw, str | int) or isinstance(raw, bool) or not SAFE_NAME.fullmatch(str(raw)):
@@ -225,7 +238,7 @@ def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
             raise UserError(f"{where}: 'profiles' is a list of profile names, got {prof!r}")
         arms.append(Arm(name=name, label=_text(a.get("label", name), where),
                         overrides=_overrides(a.get("overrides"), where),
-                        evaluate=_mapping(a.get("evaluate"), where),
+                        evaluate=_evaluate(a.get("evaluate"), f"{path}: arm {name!r}"),
                         from_arm=None if a.get("from") is None else _name(a["from"], where),
                         note=_text(a.get("note"), where),
                         profiles=tuple(_name(p, where) for p in prof) if prof else None))
@@ -259,7 +272,7 @@ def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
             if n not in names:
                 raise UserError(f"{where}: unknown arm {n!r}")
         profiles[str(pname)] = ProfileSpec(seeds, _overrides(p.get("overrides"), where),
-                                           _mapping(p.get("evaluate"), where), sub)
+                                           _evaluate(p.get("evaluate"), where), sub)
     steps = _steps(data.get("steps"), path)
     name = _name(data.get("name") or Path(path).stem, f"{path}: name")
     metrics = data.get("metrics") or []
@@ -268,7 +281,7 @@ def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
     return Spec(name=name, title=_text(data.get("title", name), path), path=path,
                 metric=_text(data.get("metric", ""), path),
                 overrides=_overrides(data.get("overrides"), path),
-                evaluate=_mapping(data.get("evaluate"), path), profiles=profiles,
+                evaluate=_evaluate(data.get("evaluate"), path), profiles=profiles,
                 arms=tuple(arms), steps=steps, description=_text(data.get("description"), path),
                 metrics=tuple(_text(m, path) for m in metrics))
 

@@ -19,13 +19,14 @@ from typing import Any
 from inkrepro import config as config_mod
 from inkrepro import tracking
 from inkrepro import train as train_mod
+from inkrepro.evaluate import options as eval_options
 from inkrepro.evaluate import recognizer, runner
 
 
 def prepare(*, profile: str, log=print) -> None:
     """Train the recognizer the profile's evaluation reads, unless it exists (an explicit step:
     evaluation itself never trains one)."""
-    rprofile = runner.options(**runner.profile_options(profile)).recognizer_profile
+    rprofile = eval_options.options(**eval_options.profile_options(profile)).recognizer_profile
     if recognizer.find(recognizer.profile_config(rprofile)) is None:
         log(f"prepare: training the {rprofile!r} recognizer (once; `inkrepro recognizer train`)")
         recognizer.ensure(rprofile)
@@ -40,13 +41,13 @@ def train(*, config: Mapping[str, Any], workdir: str, parent_run_id: str | None 
 def evaluate(*, profile: str, workdir: str, options: Mapping[str, Any],
              parent_run_id: str | None = None) -> dict[str, Any]:
     """Score a trained run folder (``runner.evaluate_checkpoint``; ``options``: any
-    ``EvalOptions`` field over the profile's defaults). The evaluation inputs always use the
-    *profile's* default photo-like augmentation and seed 0, so arms that change the training
-    augmentation, and every seed, are scored on the same inputs."""
+    ``EvalOptions`` field over the profile's defaults, checked when the spec was read). The
+    evaluation inputs always use the *profile's* default photo-like augmentation and seed 0, so
+    arms that change the training augmentation, and every seed, are scored on the same inputs."""
     return runner.evaluate_checkpoint(
         workdir, parent_run_id=parent_run_id, progress=False,
         input_augmentation=config_mod.profile(profile).data.augmentation,
-        **runner.profile_options(profile, dict(options)))
+        **eval_options.profile_options(profile, dict(options)))
 
 
 def default_workdir(profile: str, seed: int) -> str:

@@ -22,11 +22,13 @@ import aggdraw
 import numpy as np
 from PIL import Image
 
+from inkrepro import configlib
+from inkrepro.configlib import Range
 from inkrepro.ink import geometry
 from inkrepro.ink.core import Ink
 from inkrepro.ink.render import draw_ink
 
-Range = tuple[float, float]
+Pair = tuple[float, float]   # (min, max) of a uniform draw
 
 # Ink colours (RGB) seen on paper: black, ballpoint blue, dark blue, blue-black, pencil grey,
 # and rarely red and green. Weights are relative.
@@ -44,30 +46,30 @@ class AugmentConfig:
     """Ranges and probabilities. Defaults give the photo-like training distribution;
     ``AugmentConfig.none()`` gives a clean black-on-white rendering of width ``width[0]``."""
 
-    rotation_deg: Range = (-10.0, 10.0)
+    rotation_deg: Pair = (-10.0, 10.0)
     p_rotation: float = 0.7
-    scale: Range = (0.8, 1.0)             # zoom of the ink about the frame centre
+    scale: Pair = (0.8, 1.0)             # zoom of the ink about the frame centre
     p_scale: float = 0.5
-    width: Range = (1.2, 4.5)             # stroke width in frame pixels
-    width_variation: Range = (0.1, 0.5)   # relative width change along a stroke
+    width: Pair = (1.2, 4.5)             # stroke width in frame pixels
+    width_variation: Pair = (0.1, 0.5)   # relative width change along a stroke
     p_width_variation: float = 0.5
     p_ink_color: float = 0.85             # else black (18, 18, 22)
-    ink_opacity: Range = (0.8, 1.0)
+    ink_opacity: Pair = (0.8, 1.0)
     p_paper: float = 0.85                 # procedural paper texture, else plain white
     p_ruled: float = 0.2
     p_grid: float = 0.1
     p_gradient: float = 0.5
-    gradient_strength: Range = (0.05, 0.25)
+    gradient_strength: Pair = (0.05, 0.25)
     p_blotch: float = 0.15
     p_distractors: float = 0.3
     distractors: tuple[int, int] = (1, 3)
     p_blur: float = 0.3
-    blur_radius: Range = (0.3, 1.2)
+    blur_radius: Pair = (0.3, 1.2)
     p_brightness_contrast: float = 0.5
-    brightness: Range = (-30.0, 30.0)
-    contrast: Range = (0.7, 1.3)
+    brightness: Pair = (-30.0, 30.0)
+    contrast: Pair = (0.7, 1.3)
     p_noise: float = 0.5
-    noise_std: Range = (2.0, 12.0)
+    noise_std: Pair = (2.0, 12.0)
     p_jpeg: float = 0.5
     jpeg_quality: tuple[int, int] = (30, 95)
 
@@ -84,7 +86,33 @@ class AugmentConfig:
         return replace(self, **kw)
 
 
-def _u(rng: np.random.Generator, r: Range) -> float:
+_P = Range(0, 1)
+# The valid values of AugmentConfig's fields (checked by :func:`check`, from
+# ``inkrepro.data.config.check``): probabilities in [0, 1]; each (min, max) pair ordered.
+RANGES = {
+    "rotation_deg": Range(-180, 180, ordered=True), "p_rotation": _P,
+    "scale": Range(0, lo_open=True, ordered=True), "p_scale": _P,
+    "width": Range(0, lo_open=True, ordered=True, note="stroke width in frame pixels"),
+    "width_variation": Range(0, 1, hi_open=True, ordered=True), "p_width_variation": _P,
+    "p_ink_color": _P, "ink_opacity": Range(0, 1, ordered=True), "p_paper": _P, "p_ruled": _P,
+    "p_grid": _P, "p_gradient": _P, "gradient_strength": Range(0, 1, ordered=True),
+    "p_blotch": _P, "p_distractors": _P, "distractors": Range(0, ordered=True), "p_blur": _P,
+    "blur_radius": Range(0, ordered=True, note="Gaussian sigma in pixels"),
+    "p_brightness_contrast": _P,
+    "brightness": Range(-255, 255, ordered=True, note="grey levels added"),
+    "contrast": Range(0, ordered=True), "p_noise": _P,
+    "noise_std": Range(0, ordered=True, note="grey levels"), "p_jpeg": _P,
+    "jpeg_quality": Range(0, 100, ordered=True),
+}
+
+
+def check(cfg: AugmentConfig, prefix: str) -> AugmentConfig:
+    """A UserError naming the key (``prefix`` + field), the value and its range (:data:`RANGES`)."""
+    configlib.check_ranges(cfg, RANGES, prefix)
+    return cfg
+
+
+def _u(rng: np.random.Generator, r: Pair) -> float:
     lo, hi = r
     return float(lo) if hi <= lo else float(rng.uniform(lo, hi))
 
@@ -258,7 +286,7 @@ def _clutter_bank(size: int, key: tuple) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _shading_bank(size: int, strength: Range) -> np.ndarray:
+def _shading_bank(size: int, strength: Pair) -> np.ndarray:
     """Illumination fields (linear gradient, half with vignette), (size+PAD)^2 float32 each."""
     rng = np.random.default_rng(11)
     n = size + _PAD
