@@ -16,7 +16,7 @@ from pathlib import Path
 
 from inkrepro import configlib, tasks
 from inkrepro.configlib import Range
-from inkrepro.data import photos, synthetic
+from inkrepro.data import photos, readers, synthetic
 from inkrepro.data.photos import PhotoConfig
 from inkrepro.data.synthetic import CJK_LANGUAGES, SyntheticInkConfig
 from inkrepro.errors import UserError
@@ -94,6 +94,11 @@ def check(cfg: DataConfig) -> DataConfig:
                 raise UserError(f"config key data.{key}.{name}={w!r} is out of range: must be >= 0")
         if (weights or key == "mixture") and not any(w > 0 for w in weights.values()):
             raise UserError(f"config key data.{key}={weights}: at least one weight must be > 0")
+    known = SYNTHETIC_SOURCES + tuple(readers.READERS)
+    for key in ("ink_sources", "ocr_sources"):
+        for name in getattr(cfg, key):
+            if name not in known:   # a source name becomes a folder name: never a path
+                raise UserError(f"config key data.{key}: unknown source {name!r}; sources: {', '.join(known)}")
     if cfg.text_vocab not in ("sentencepiece", "byte"):
         raise UserError(f"data.text_vocab must be 'sentencepiece' or 'byte', not {cfg.text_vocab!r}")
     bad = sorted(set(cfg.mixture) - set(tasks.TASK_NAMES))
