@@ -78,6 +78,25 @@ def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = Non
         yield r
 
 
+# Who launched this job: a sweep arm x seed run as a managed job (``inkrepro launch``) carries
+# these; SkyPilot keeps SKYPILOT_TASK_ID across the recoveries of a managed job.
+LAUNCH_ENV = {"sweep": "INKREPRO_SWEEP", "arm": "INKREPRO_ARM", "launcher_task_id": "SKYPILOT_TASK_ID"}
+
+
+def launch_tags(env=None) -> dict[str, str]:
+    env = os.environ if env is None else env
+    return {tag: env[var] for tag, var in LAUNCH_ENV.items() if env.get(var)}
+
+
+def find_run(tags: Mapping[str, Any], experiment: str = EXPERIMENT) -> str | None:
+    """The newest run carrying all ``tags`` (e.g. the run a preempted job started), or None."""
+    if not tags:
+        return None
+    flt = " and ".join(f"tags.{k} = '{v}'" for k, v in tags.items())
+    df = search_runs(flt, experiment, order_by=["attributes.start_time DESC"], max_results=1)
+    return None if df.empty else str(df.iloc[0]["run_id"])
+
+
 def log_params(params: Mapping[str, Any]) -> None:
     """Flattened params; values longer than MLflow's limit are truncated visibly."""
     flat = {k: (str(v) if len(str(v)) < 6000 else str(v)[:5990] + "...") for k, v in
