@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= laptop
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: venv sysdeps test reproduce bench lint ui clean-results help
+.PHONY: venv sysdeps test reproduce bench lint ui server clean-results help
 
 help:
 	@echo "make reproduce   run the laptop profile of every sweep and build every table/figure"
@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-# System packages: Tesseract (the independent reader) and fonts. Installed when missing and
+# System packages: Tesseract (the independent reader), fonts, PostgreSQL (tracking-server test). Installed when missing and
 # when we can (root with apt-get); otherwise the Tesseract tests skip with a clear message.
 sysdeps:
 	@if ! command -v tesseract >/dev/null 2>&1; then \
@@ -34,6 +34,13 @@ sysdeps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
 	      || echo "warning: could not install tesseract-ocr; Tesseract steps will be skipped"; \
 	  else echo "note: tesseract not found and not root; install tesseract-ocr for the independent reader"; fi; \
+	fi
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing postgresql (apt-get; the tracking-server test)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "warning: could not install postgresql; the tracking-server test will be skipped"; \
+	  else echo "note: PostgreSQL not found and not root; the tracking-server test will be skipped"; fi; \
 	fi
 
 test: venv sysdeps
@@ -47,6 +54,11 @@ bench: venv
 
 lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks
+
+# The shared tracking server: PostgreSQL store + artifacts on a bucket (see README "Running at scale").
+# make server DB=postgresql://mlflow:PW@HOST:5432/mlflow ARTIFACTS=gs://BUCKET/mlflow [HOST=0.0.0.0]
+server: venv
+	$(VENV)/bin/inkrepro server --backend-store-uri "$(DB)" --artifacts-destination "$(ARTIFACTS)" --host $(or $(HOST),127.0.0.1)
 
 ui: venv
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/runs/mlflow.db --host 127.0.0.1 --port 5000 --workers 1

@@ -25,14 +25,9 @@ from inkrepro.model import derenderer
 from inkrepro.train import loss_and_metrics, make_optimizer
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--profile", default="laptop")
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--peak-gflops", type=float, default=0.0)
-    ap.add_argument("--out", default="results/benchmarks/train_step.md")
-    a = ap.parse_args()
-    cfg = config.profile(a.profile)
+def compiled_step(cfg):
+    """The jitted train step of ``cfg`` at its shapes on random data: -> (jstep, (params, opt,
+    batch), compiled, model). ``compiled`` has XLA's cost and memory analysis."""
     dc, tc = cfg.data, cfg.train
     v = dc.vocab_size + 451
     model = derenderer.build(cfg.model, image_size=dc.image_size, vocab_size=v)
@@ -56,10 +51,26 @@ def main() -> None:
         return optax.apply_updates(params, upd), opt, loss
 
     jstep = jax.jit(step)
-    compiled = jstep.lower(params, opt, batch).compile()
+    return jstep, (params, opt, batch), jstep.lower(params, opt, batch).compile(), model
+
+
+def flops_of(compiled) -> float:
     ca = compiled.cost_analysis()
     ca = ca[0] if isinstance(ca, list) else ca
-    flops = float(ca.get("flops", 0.0))
+    return float(ca.get("flops", 0.0))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", default="laptop")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--peak-gflops", type=float, default=0.0)
+    ap.add_argument("--out", default="results/benchmarks/train_step.md")
+    a = ap.parse_args()
+    cfg = config.profile(a.profile)
+    b, lt = cfg.train.batch_size, cfg.data.max_target_len
+    jstep, (params, opt, batch), compiled, model = compiled_step(cfg)
+    flops = flops_of(compiled)
     params, opt, loss = jstep(params, opt, batch)
     jax.block_until_ready(loss)
     t = time.perf_counter()

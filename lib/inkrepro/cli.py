@@ -24,6 +24,7 @@ _VERB_MODULES = (
     "inkrepro.cli",            # train (below)
     "inkrepro.evaluate.cli",
     "inkrepro.experiments.cli",
+    "inkrepro.server",
 )
 
 
@@ -39,6 +40,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train (or resume) a derenderer",
                               description="Train a profile's model; rerun with the same --workdir to resume.")
     p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
+    p.add_argument("--config", default=None, metavar="JSON",
+                   help="a resolved config file (what `inkrepro launch` sends) instead of --profile")
     p.add_argument("--workdir", required=True, help="run folder (checkpoints, config, metrics)")
     p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. train.steps=200 or model=small (repeatable)")
@@ -56,7 +59,11 @@ def _train(a) -> int:
     from inkrepro import cluster, config, configlib
     from inkrepro import train as train_mod
 
-    cfg = config.profile(a.profile, a.override)
+    if a.config:
+        with open(a.config) as f:
+            cfg = config.from_dict(json.load(f))
+    else:
+        cfg = config.profile(a.profile, a.override)
     if a.print_config:
         print(json.dumps(configlib.to_dict(cfg), indent=1))
         return 0

@@ -48,7 +48,8 @@ def setup(experiment: str = EXPERIMENT):
         _URI_SET_BY_US = uri
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:
-        art = (runs_dir() / "artifacts").as_uri()
+        # a tracking server (http://, `inkrepro server`) keeps artifacts where it was told
+        art = None if uri.startswith("http") else (runs_dir() / "artifacts").as_uri()
         with contextlib.suppress(Exception):  # a concurrent creator may win the race
             mlflow.create_experiment(experiment, artifact_location=art)
     mlflow.set_experiment(experiment)
@@ -80,7 +81,8 @@ def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = Non
 
 # Who launched this job: a sweep arm x seed run as a managed job (``inkrepro launch``) carries
 # these; SkyPilot keeps SKYPILOT_TASK_ID across the recoveries of a managed job.
-LAUNCH_ENV = {"sweep": "INKREPRO_SWEEP", "arm": "INKREPRO_ARM", "launcher_task_id": "SKYPILOT_TASK_ID"}
+LAUNCH_ENV = {"sweep": "INKREPRO_SWEEP", "arm": "INKREPRO_ARM", "job_config_hash": "INKREPRO_CONFIG_HASH",
+              "launcher_task_id": "SKYPILOT_TASK_ID"}
 
 
 def launch_tags(env=None) -> dict[str, str]:
