@@ -7,7 +7,6 @@ processes, and a resume with 1 process from a 2-process checkpoint (data reposit
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,25 +26,11 @@ CODE = ("import sys; from inkrepro import config, train; "
         "train.train(config.profile('smoke', sys.argv[2:]), sys.argv[1])")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _launch(workdir: Path, processes: int, trace: Path) -> list[str]:
     """Run the smoke training with ``processes`` local processes (8 CPU devices in all)."""
-    port = _free_port()
-    procs = []
-    for i in range(processes):
-        env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_NUM_CPU_DEVICES": str(8 // processes),
-               "INKREPRO_NO_PROGRESS": "1", "INKREPRO_DATA_TRACE": str(trace)}
-        env.pop("XLA_FLAGS", None)
-        if processes > 1:
-            env |= {"INKREPRO_COORDINATOR": f"localhost:{port}", "INKREPRO_NUM_PROCESSES": str(processes),
-                    "INKREPRO_PROCESS_ID": str(i)}
-        procs.append(subprocess.Popen([sys.executable, "-c", CODE, str(workdir), *OVERRIDES], env=env,
-                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    env = {**os.environ, "INKREPRO_NO_PROGRESS": "1", "INKREPRO_DATA_TRACE": str(trace)}
+    procs = cluster.local_processes([sys.executable, "-c", CODE, str(workdir), *OVERRIDES], processes, 8, env,
+                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     outs = []
     for p in procs:
         try:

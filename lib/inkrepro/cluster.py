@@ -25,6 +25,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
+import subprocess
 import threading
 from typing import Any
 
@@ -131,3 +133,26 @@ class Preemption:
         if self.multi:
             return bool(mgr.reached_preemption(step))
         return self.signalled
+
+
+def local_processes(argv: list[str], processes: int, devices: int = 8, env=None, port: int = 0,
+                    **popen) -> list:
+    """Start ``argv`` as ``processes`` local processes sharing ``devices`` CPU devices, joined
+    through a coordinator on localhost (what the multi-process test and benchmark run; also a
+    way to try a multi-host setup on one machine). -> the Popen objects, process 0 first."""
+    if devices % processes:
+        raise UserError(f"{devices} devices do not split over {processes} processes")
+    if not port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    procs = []
+    for i in range(processes):
+        e = {**(os.environ if env is None else env), "JAX_PLATFORMS": "cpu",
+             "JAX_NUM_CPU_DEVICES": str(devices // processes)}
+        e.pop("XLA_FLAGS", None)
+        if processes > 1:
+            e |= {"INKREPRO_COORDINATOR": f"localhost:{port}", "INKREPRO_NUM_PROCESSES": str(processes),
+                  "INKREPRO_PROCESS_ID": str(i)}
+        procs.append(subprocess.Popen(argv, env=e, **popen))
+    return procs
