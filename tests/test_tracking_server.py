@@ -41,7 +41,7 @@ def postgres():
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
         pytest.skip("PostgreSQL not installed (Debian package 'postgresql'; `make test` installs it as root)")
-    pytest.importorskip("psycopg2", reason="psycopg2 missing: pip install -e '.[server]'")
+    pytest.importorskip("psycopg", reason="psycopg missing: pip install -e '.[server]'")
     data = Path(tempfile.mkdtemp(prefix="inkrepro-pg-"))   # reachable by the postgres user
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")

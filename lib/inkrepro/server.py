@@ -7,7 +7,7 @@
 PostgreSQL takes concurrent writers from many hosts (SQLite, the one-machine default in
 ``runs/mlflow.db``, locks). Artifacts go to the bucket through the server. Loopback by
 default: binding elsewhere is explicit, and ``--allowed-hosts`` names who may call it.
-Needs ``psycopg2`` (the ``server`` extra) for a ``postgresql://`` store.
+Needs ``psycopg`` (the ``server`` extra; SQLAlchemy 2.1 drives postgresql:// with it) for a ``postgresql://`` store.
 """
 
 from __future__ import annotations
