@@ -128,7 +128,7 @@ def test_dry_run_prints_resources_envs_and_command(tmp_path):
     env.pop("MLFLOW_TRACKING_URI", None)
     r = subprocess.run([sys.executable, "-m", "inkrepro.cli", "launch", str(p), "--profile", "smoke", "--on",
                         "tpu-v5e", "--bucket", "gs://b/x", "--dry-run"], env=env, cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.count("== inkrepro-mini-") == 4 and "tpu-v5litepod-16" in r.stdout
     assert "inkrepro train --config" in r.stdout and "INKREPRO_WORKDIR" in r.stdout

@@ -5,6 +5,7 @@ Needs the Debian package ``postgresql`` (``make test`` installs it where root)."
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,10 +79,10 @@ def test_two_concurrent_jobs_over_postgres(postgres, tmp_path):
     srv = subprocess.Popen([sys.executable, "-m", "inkrepro.cli", "server", "--backend-store-uri", postgres,
                             "--artifacts-destination", str(tmp_path / "art"), "--port", str(port),
                             "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+                           text=True, start_new_session=True)   # its own group: mlflow starts helpers
     uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 300
+        deadline = time.time() + 600    # first start migrates the database (slow on a busy CI machine)
         while True:
             try:
                 urllib.request.urlopen(uri + "/health", timeout=5)
@@ -109,5 +110,5 @@ def test_two_concurrent_jobs_over_postgres(postgres, tmp_path):
         assert all(len(client.list_artifacts(r.info.run_id)) >= 2 for r in runs)   # config + result
         assert not (tmp_path / "local" / "mlflow.db").exists()    # nothing went to local SQLite
     finally:
-        srv.terminate()
+        os.killpg(srv.pid, signal.SIGTERM)
         srv.wait(timeout=60)
