@@ -104,6 +104,19 @@ def initialize(s: Settings | None = None) -> str:
     return cluster or ""
 
 
+def barrier(name: str, timeout_s: int = 900) -> None:
+    """Wait until every process got here (no-op for one). Before the first collective: gloo
+    sets up its context with a 30 s key-value timeout, which slow hosts (or a loaded CI
+    machine) miss when one process is still compiling; the coordinator's barrier waits longer.
+    Uses the distributed client as Orbax does (``jax._src.distributed``)."""
+    if jax.process_count() == 1:
+        return
+    client = getattr(getattr(getattr(jax, "_src", None), "distributed", None), "global_state", None)
+    client = getattr(client, "client", None)
+    if client is not None:
+        client.wait_at_barrier(f"inkrepro_{name}", timeout_s * 1000)
+
+
 def is_primary() -> bool:
     return jax.process_index() == 0
 

@@ -301,6 +301,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     p_eval_step = jax.jit(eval_step, in_shardings=(state_sh["params"], b_sh), out_shardings=replicated)
 
     # ------------------------------------------------------------------ checkpoint
+    cluster.barrier("checkpoint_manager")  # all processes compiled: the first collective follows
     mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
     latest = mgr.latest_step()
     data_note: dict[str, Any] = {}
