@@ -25,7 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-# System packages: Tesseract (the independent reader), fonts, PostgreSQL (tracking-server test). Installed when missing and
+# System packages: Tesseract (the independent reader and page word boxes), fonts, Chromium
+# with its driver (the derender web page's headless-browser test) and PostgreSQL (the
+# tracking-server test). Installed when missing and
 # when we can (root with apt-get); otherwise the Tesseract tests skip with a clear message.
 sysdeps:
 	@if ! command -v tesseract >/dev/null 2>&1; then \
@@ -41,6 +43,13 @@ sysdeps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	      || echo "warning: could not install postgresql; the tracking-server test will be skipped"; \
 	  else echo "note: PostgreSQL not found and not root; the tracking-server test will be skipped"; fi; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium + chromium-driver (apt-get; the web page's browser test)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "warning: could not install chromium; the browser test will be skipped"; \
+	  else echo "note: chromium/chromedriver not found and not root; the browser test will be skipped"; fi; \
 	fi
 
 test: venv sysdeps
@@ -61,4 +70,4 @@ server: venv
 	$(VENV)/bin/inkrepro server --backend-store-uri "$(DB)" --artifacts-destination "$(ARTIFACTS)" --host $(or $(HOST),127.0.0.1)
 
 ui: venv
-	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/runs/mlflow.db --host 127.0.0.1 --port 5000 --workers 1
+	MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/runs/mlflow.db --host 127.0.0.1 --port 5000 --workers 1

@@ -403,6 +403,134 @@ def run_pickles(case: Case) -> Any:
         assert not (case.payload.parent / SENTINEL).exists(), "a hostile pickle ran code"
 
 
+# ----------------------------------------------------------------------------- sweep specs
+
+SPEC_OK = "name: s\nprofiles:\n  smoke: {seeds: [0]}\narms:\n  - {name: a}\n"
+
+
+def spec_files() -> dict[str, tuple[str, str, str]]:
+    """name -> (YAML text, expect, needle) for ``inkrepro sweep SPEC --dry-run``."""
+    lol = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    bomb = lol + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                         for p, c in zip("abcdefgh", "bcdefghi")) + "arms: *i\n"
+    arms = "name: s\nprofiles:\n  smoke: {seeds: [0]}\narms: %s\n"
+    seeds = "name: s\nprofiles:\n  smoke: {seeds: %s}\narms:\n  - {name: a}\n"
+    over = "name: s\nprofiles:\n  smoke: {seeds: [0], overrides: %s}\narms:\n  - {name: a}\n"
+    return {
+        "valid": (SPEC_OK, "ok", ""),
+        "runpy_step": (SPEC_OK + "steps: {resolve: 'runpy:run_path'}\n", "error", "not a step of this project"),
+        "os_system_step": (SPEC_OK + "steps: {prepare: 'os:system'}\n", "error", "not a step of this project"),
+        "python_tag": (SPEC_OK + "x: !!python/object/apply:os.system [echo]\n", "error", "not valid YAML"),
+        "alias_bomb": (bomb, "error", "alias bomb"),
+        "recursive_alias": (SPEC_OK + "overrides: &x {a: *x}\n", "error", "recursive alias"),
+        "deep_nesting": ("x: " + "[" * 3000 + "]" * 3000 + "\n" + SPEC_OK, "error", "nested too deeply"),
+        "duplicate_key": (SPEC_OK + "name: t\n", "error", "duplicate key 'name'"),
+        "not_a_mapping": ("- 1\n- 2\n", "error", "a sweep spec is a YAML mapping"),
+        "empty": ("", "error", "a sweep spec is a YAML mapping"),
+        "binary": ("\x00\x01\x02 name: s", "error", "not valid YAML"),
+        "seeds_scalar": (seeds % "0", "error", "seeds must be"),
+        "seeds_text": (seeds % "[a]", "error", "seeds must be"),
+        "seeds_float": (seeds % "[0.9]", "error", "seeds must be"),
+        "seeds_repeat": (seeds % "[1, 1]", "error", "seeds must be"),
+        "seeds_negative": (seeds % "[-1]", "error", "seeds must be"),
+        "seeds_huge_list": (seeds % str(list(range(100_000))), "error", "larger than"),
+        "many_nodes": ("x: [" + "[1,1,1,1,1,1,1,1,1,1]," * 5000 + "]\n" + SPEC_OK, "error", "larger than"),
+        "override_type": (over % "{train.steps: lots}", "error", "train.steps='lots': must be an integer"),
+        "override_range": (over % "{train.steps: -1}", "error", "train.steps=-1 is out of range"),
+        "override_key": (over % "{train.stepz: 3}", "error", "unknown config key 'train.stepz'"),
+        "override_list_bad": (over % "[train.steps]", "error", "must look like key=value"),
+        "override_group": (over % "{train: 1}", "error", "train is a group of settings"),
+        "from_self": (arms % "[{name: a, from: a}]", "error", "is 'from' itself"),
+        "from_cycle": (arms % "[{name: a, from: b}, {name: b, from: a}]", "error", "no chains or cycles"),
+        "from_unknown": (arms % "[{name: a, from: z}]", "error", "unknown arm 'z'"),
+        "arm_path": (arms % "[{name: '../../x'}]", "error", "not a safe identifier"),
+        "arm_name_list": (arms % "[{name: [1, 2]}]", "error", "not a safe identifier"),
+        "arms_missing": ("name: s\n", "error", "at least one arm"),
+        "profile_path": ("name: s\nprofiles:\n  ../p: {seeds: [0]}\narms: [{name: a}]\n", "error",
+                         "not a safe identifier"),
+        "unknown_top_key": (SPEC_OK + "stepz: {}\n", "error", "unknown key"),
+        "no_such_profile": (SPEC_OK.replace("smoke", "laptop"), "error", "has no profile 'smoke'"),
+    }
+
+
+def build_specs(d: Path) -> list[Case]:
+    from inkrepro import tracking
+    from inkrepro.experiments import sweep  # noqa: F401 - imports and the store are not timed
+
+    tracking.setup()
+    d.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for name, (text, expect, needle) in spec_files().items():
+        p = d / f"{name}.yaml"
+        p.write_text(text)
+        cases.append(Case(name, p, expect, needle=needle))
+    return cases
+
+
+def run_specs(case: Case) -> Any:
+    """What ``inkrepro sweep SPEC --profile smoke --dry-run`` does."""
+    from inkrepro.experiments import spec, sweep
+
+    s = spec.load_spec(case.payload)
+    return sweep.run_sweep(s, "smoke", dry_run=True, progress=False, log=lambda *a: None)
+
+
+# ----------------------------------------------------------------------------- config overrides
+
+def override_cases() -> dict[str, tuple[list[str], str, str]]:
+    """name -> (``-o`` overrides, expect, needle) for ``inkrepro train --print-config``."""
+    return {
+        "valid": (["train.steps=20", "model.d_model=64"], "ok", ""),
+        "steps_negative": (["train.steps=-1"], "error", "train.steps=-1 is out of range: must be >= 1"),
+        "steps_zero": (["train.steps=0"], "error", "train.steps=0 is out of range"),
+        "steps_text": (["train.steps=abc"], "error", "train.steps='abc': must be an integer"),
+        "steps_float": (["train.steps=1.5"], "error", "train.steps=1.5: must be an integer"),
+        "steps_huge": (["train.steps=" + "9" * 5000], "error", "not a usable YAML value"),
+        "keep_zero": (["train.keep_checkpoints=0"], "error", "train.keep_checkpoints=0 is out of range"),
+        "batch_zero": (["train.batch_size=0"], "error", "train.batch_size=0 is out of range"),
+        "batch_negative": (["train.batch_size=-4"], "error", "train.batch_size=-4 is out of range"),
+        "batch_mesh": (["train.mesh_fsdp=3"], "error", "divisible by the mesh"),
+        "lr_text": (["train.lr_peak=fast"], "error", "train.lr_peak='fast': must be a number"),
+        "lr_nan": (["train.lr_peak=.nan"], "error", "train.lr_peak=nan is out of range"),
+        "lr_inf": (["train.lr_peak=.inf"], "any", ""),
+        "warmup_ge_steps": (["train.warmup_steps=100"], "error", "must be < train.steps"),
+        "seed_text": (["seed=abc"], "error", "seed='abc': must be an integer"),
+        "seed_negative": (["seed=-3"], "error", "seed=-3 is out of range"),
+        "train_scalar": (["train=1"], "error", "train is a group of settings"),
+        "model_scalar": (["model=1"], "error", "model is a group of settings"),
+        "model_unknown": (["model=huge"], "error", "unknown model config"),
+        "image_negative": (["data.image_size=-32"], "error", "data.image_size=-32 is out of range"),
+        "image_not_patch": (["data.image_size=36"], "error", "multiple of model.patch_size"),
+        "bool_int": (["train.track=1"], "error", "train.track=1: must be true/false"),
+        "unknown_key": (["train.stepz=3"], "error", "unknown config key 'train.stepz'"),
+        "below_value": (["train.steps.x=3"], "error", "goes below a plain value"),
+        "no_equals": (["train.steps"], "error", "must look like key=value"),
+        "mixture_text": (["data.mixture.vanilla_derender=x"], "error", "must be a number"),
+        "mixture_all_zero": (["data.mixture={}"], "error", "at least one weight must be > 0"),
+        "alias_bomb_value": (["train.steps=[&a [1,1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], "
+                              "&c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], "
+                              "&e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]"],
+                             "error", "alias bomb"),
+        "python_tag_value": (["train.steps=!!python/object/apply:os.system [echo]"], "error", "not valid YAML"),
+        "optimizer": (["train.optimizer=sgd"], "error", "train.optimizer='sgd': must be one of"),
+        "dropout_one": (["model.dropout=1"], "error", "model.dropout=1.0 is out of range"),
+        "profile_key": (["profile=paper"], "error", "profile is chosen"),
+    }
+
+
+def build_overrides(d: Path) -> list[Case]:
+    from inkrepro import config  # noqa: F401 - imports are not timed
+
+    return [Case(n, ov, e, needle=nd) for n, (ov, e, nd) in override_cases().items()]
+
+
+def run_overrides(case: Case) -> Any:
+    """What ``inkrepro train --profile smoke -o ... --print-config`` does."""
+    from inkrepro import config, configlib
+
+    return json.dumps(configlib.to_dict(config.profile("smoke", case.payload)))
+
+
 # ----------------------------------------------------------------------------- the harness
 
 ENTRIES: dict[str, tuple[Callable[[Path], list[Case]], Callable[[Case], Any]]] = {
@@ -410,6 +538,8 @@ ENTRIES: dict[str, tuple[Callable[[Path], list[Case]], Callable[[Case], Any]]] =
     "tokens": (build_tokens, run_tokens),
     "images": (build_images, run_images),
     "pickles": (build_pickles, run_pickles),
+    "specs": (build_specs, run_specs),
+    "overrides": (build_overrides, run_overrides),
 }
 
 

@@ -62,3 +62,15 @@ def micro_apply(micro_model):
     g, state = nnx.split(micro_model)
     f = jax.jit(lambda s, i, e, d: nnx.merge(g, s)(i, e, d))
     return lambda i, e, d: f(state, i, e, d)
+
+
+@pytest.fixture(scope="session")
+def smoke_checkpoint(_isolated_dirs):
+    """A workdir trained with the `smoke` profile (seconds; the numbers mean nothing): for the
+    tests that exercise the real checkpoint -> inference plumbing."""
+    from inkrepro import config, train
+
+    workdir = _isolated_dirs / "smoke-checkpoint"
+    cfg = config.profile("smoke", ["train.progress=false", "train.track=false", "train.eval_every=0"])
+    train.train(cfg, workdir)
+    return workdir

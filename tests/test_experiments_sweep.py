@@ -26,10 +26,10 @@ STUB_SPEC = textwrap.dedent("""\
     title: Stub sweep
     metric: eval/hershey/vanilla_derender/char_f1
     steps:
-      prepare: experiments_stub_steps:prepare
-      resolve: experiments_stub_steps:resolve
-      train: experiments_stub_steps:train
-      evaluate: experiments_stub_steps:evaluate
+      prepare: stub.prepare
+      resolve: stub.resolve
+      train: stub.train
+      evaluate: stub.evaluate
     profiles:
       smoke: {seeds: [0]}
       laptop: {seeds: [0, 1]}
@@ -141,7 +141,7 @@ def test_ctrl_c_leaves_consistent_state_and_rerun_finishes(env):
         assert proc.poll() is None and time.time() < deadline, proc.stdout.read()
         time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-    out, _ = proc.communicate(timeout=120)
+    out, _ = proc.communicate(timeout=300)   # the stub step may finish its 60 s sleep first
     assert proc.returncode in (130, -signal.SIGINT), out
     assert "not run" in out and "interrupted" in out
     runs = tracking.search_runs("tags.inkrepro_kind = 'job'")
@@ -154,3 +154,27 @@ def test_ctrl_c_leaves_consistent_state_and_rerun_finishes(env):
     s = spec_mod.load_spec(env / "stub.yaml")
     out2 = sweep.run_sweep(s, "smoke", progress=False, log=lambda *a, **k: None)
     assert [o.state for o in out2] == ["done", "done", "done"]
+
+
+def test_two_sweeps_at_once_run_each_job_once(env):
+    """Two sweeps of one spec started together on a fresh runs/ folder: the store is created
+    once, every job is trained and evaluated exactly once (the other sweep waits, then skips),
+    and neither prints a traceback."""
+    (env / "stub" / "sleep").write_text("2")
+    code = ("import sys; from inkrepro.cli import main; sys.exit(main(sys.argv[1:]))")
+    cmd = [sys.executable, "-c", code, "sweep", str(env / "stub.yaml"), "--profile", "laptop",
+           "--no-progress"]
+    penv = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    procs = [subprocess.Popen(cmd, cwd=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=penv) for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, out in zip(procs, outs):
+        assert p.returncode == 0 and "Traceback" not in out, out[-3000:]
+    calls = _calls(env)
+    trains = sorted(c for c in calls if c.startswith("train"))
+    assert trains == ["train bad 0", "train bad 1", "train good 0", "train good 1"], calls
+    evals = [c for c in calls if c.startswith("evaluate")]
+    assert len(evals) == len(set(evals)) == 6, calls
+    runs = tracking.search_runs("tags.inkrepro_kind = 'job' and attributes.status = 'FINISHED'")
+    assert len(runs) == 6 and runs["tags.job_hash"].nunique() == 6
+    assert any("held by another sweep" in out for out in outs)

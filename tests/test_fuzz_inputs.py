@@ -110,7 +110,7 @@ def test_cli_evaluate_hostile_inkml_folder(tmp_path, tiny_recognizer):  # noqa: 
     out = tmp_path / "out"
     p, _ = _cli(tmp_path, ["evaluate", "--inkml-dir", str(tmp_path / "in"), "--references", str(refs),
                            "--recognizer", str(tiny_recognizer.path), "--max-recognizer-cer", "1e9",
-                           "--set", "bootstrap=10", "--out", str(out)],
+                           "--set", "bootstrap=10", "--set", "calibration=false", "--out", str(out)],
                 preload="jax,mlflow,inkrepro.evaluate.runner,inkrepro.evaluate.recognizer")
     assert p.returncode == 0, p.stderr[-3000:]
     n_bad = sum(e == "error" for e in expect.values()) + 1  # + the unknown inferenceMode label
@@ -118,13 +118,13 @@ def test_cli_evaluate_hostile_inkml_folder(tmp_path, tiny_recognizer):  # noqa: 
     import pandas as pd
 
     df = pd.read_parquet(out / "per_sample.parquet")
-    df = df[df["mode"] == "vanilla"]
+    df = df[df["mode"] == "vanilla_derender"]
     big = df[df["meta_file"].str.endswith("coords_1e300.inkml")].iloc[0]
     assert big["valid"] == 0.0 and big["aiou"] == 0.0 and np.isfinite(big["ldtw"])  # scored as a failure
     assert set(df["dataset"]) <= {"IAM", "_.._etc", "small-p_IAM_inkml"}
     assert "_.._etc" in set(df["dataset"])
     metrics = json.loads((out / "metrics.json").read_text())["metrics"]
-    assert metrics["eval/IAM/vanilla/validity"] < 1.0
+    assert metrics["eval/IAM/vanilla_derender/validity"] < 1.0
 
 
 def _release_root(root: Path, outside: Path, monkeypatch) -> dict[str, int]:

@@ -13,7 +13,8 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 # Lowest first. A module may import modules of its own layer and of lower layers.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("inkrepro.errors", "inkrepro.configlib", "inkrepro.names")),
+    ("base", ("inkrepro.errors", "inkrepro.configlib", "inkrepro.names",
+              "inkrepro.storage", "inkrepro.cluster")),   # run-file paths; the job's processes
     ("ink", ("inkrepro.ink",)),
     ("model", ("inkrepro.model",)),
     ("sources", ("inkrepro.data.schema", "inkrepro.data.images", "inkrepro.data.store", "inkrepro.data.fonts",
@@ -28,20 +29,23 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("train", ("inkrepro.train",)),
     ("infer", ("inkrepro.infer",)),
     ("evaluate", ("inkrepro.evaluate",)),
-    ("experiments", ("inkrepro.experiments",)),
+    ("derender", ("inkrepro.derender",)),     # a user's photos and pages (uses infer + readers)
+    ("experiments", ("inkrepro.experiments", "inkrepro.launch")),   # launch: a sweep as managed jobs
     ("cli", ("inkrepro.cli", "inkrepro.data.cli", "inkrepro.model.cli", "inkrepro.evaluate.cli",
-             "inkrepro.experiments.cli")),
+             "inkrepro.experiments.cli", "inkrepro.derender.cli", "inkrepro.server")),
 ]
 # Never-rules on top of the order: (importing module prefix, imported module prefix).
 NEVER = [
     ("inkrepro.infer", "inkrepro.train"),          # inference never loads the training loop
     ("inkrepro.infer", "inkrepro.tracking"),
+    ("inkrepro.derender", "inkrepro.train"),        # derendering a photo never loads training
     ("inkrepro.evaluate", "inkrepro.train"),
     ("inkrepro.experiments.tables", "inkrepro.train"),   # tables report, they do not train
     ("inkrepro.experiments.results", "inkrepro.train"),
 ]
-# The model is pure: shapes and plain ids in, logits and tokens out.
-MODEL_MAY_IMPORT = ("inkrepro.model", "inkrepro.ink.tokens", "inkrepro.errors")
+# The model is pure: shapes and plain ids in, logits and tokens out (its configs may use the
+# base layer's range checks).
+MODEL_MAY_IMPORT = ("inkrepro.model", "inkrepro.ink.tokens", "inkrepro.errors", "inkrepro.configlib")
 
 
 def _module_name(path: Path) -> str:

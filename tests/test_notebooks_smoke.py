@@ -63,6 +63,7 @@ def test_reproduce_smoke_every_table_and_figure_from_mlflow(tmp_path, monkeypatc
                 assert (rdir / (stem + ext)).stat().st_size > 0, (name, stem + ext)
         for f in meta["figures"]:
             stem = f[:-4]
+            assert stem.startswith(name), (name, f)      # figures are named after their table
             for ext in (".png", ".pdf"):
                 assert (rdir / (stem + ext)).stat().st_size > 0, (name, stem + ext)
             assert f in index

@@ -48,7 +48,7 @@ def test_workdir_files_on_a_bucket(bucket, tmp_path):
     _prepare_workdir(cfg, w)
     assert "/bucket/work/smoke/config.json" in bucket          # it went to the bucket, not a folder "gs:"
     assert not (tmp_path / "gs:").exists()
-    assert load_config("gs://bucket/work/smoke") == config.from_dict(configlib.to_dict(cfg), check=False)
+    assert load_config("gs://bucket/work/smoke") == config.from_dict(configlib.to_dict(cfg), validate=False)
     with pytest.raises(UserError, match="different config"):
         _prepare_workdir(config.profile("smoke", ["train.steps=3"]), w)
 

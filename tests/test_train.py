@@ -46,9 +46,9 @@ def test_schedule_anneals_at_the_last_step(name):
 
 
 def test_profiles_and_overrides():
-    cfg = config.profile("laptop", ["train.steps=7", "model=small", "model.d_model=96",
+    cfg = config.profile("laptop", ["train.steps=70", "model=small", "model.d_model=96",
                                     "data.mixture.recognize_real=0"])
-    assert cfg.train.steps == 7 and cfg.model.name == "small" and cfg.model.d_model == 96
+    assert cfg.train.steps == 70 and cfg.model.name == "small" and cfg.model.d_model == 96
     assert cfg.data.mixture["recognize_real"] == 0.0
     p = config.profile("paper")
     assert (p.train.steps, p.train.batch_size, p.data.image_size, p.train.lr_peak) == (340_000, 512, 224, 0.01)
@@ -127,7 +127,7 @@ def test_eight_fake_devices_data_and_fsdp_mesh(tmp_path):
         "print(json.dumps({'devices': jax.device_count(), 'mesh': dict(mesh.shape),"
         "'spec': str(train.param_sharding(mesh, x).spec), 'loss': r['metrics']['train/loss']}))")
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "INKREPRO_NO_PROGRESS": "1"}
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w"), *FAST, "train.steps=2",
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w"), *FAST, "train.steps=3",
                           "train.batch_size=8", "train.mesh_fsdp=2", "train.checkpoint_every=2"],
                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -24,6 +24,7 @@ _VERB_MODULES = (
     "inkrepro.cli",            # train (below)
     "inkrepro.evaluate.cli",
     "inkrepro.experiments.cli",
+    "inkrepro.derender.cli",
     "inkrepro.server",
 )
 
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UserError, InkError) as e:
+        print(f"inkrepro: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a read-only or full disk, a missing folder: one line, no traceback
         print(f"inkrepro: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ managed job (SkyPilot) restarts it, and the restart resumes from that checkpoint
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import signal
 import socket
@@ -35,6 +36,9 @@ import jax
 from inkrepro.errors import UserError
 
 PREEMPTED_EXIT = 143  # 128 + SIGTERM: "killed by the platform, please restart me"
+# How long a process waits for the others: to join the job, and at a barrier (one may still be
+# compiling or reading a checkpoint; a loaded 2-core CI machine is slow).
+TIMEOUT_S = 900
 
 
 class Preempted(Exception):  # noqa: N818 - a state, not a failure of ours
@@ -98,23 +102,43 @@ def initialize(s: Settings | None = None) -> str:
     # CPU processes exchange gradients through gloo (TPU/GPU use their own interconnect).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if s.given():
-        jax.distributed.initialize(s.coordinator, s.num_processes, s.process_id)
+        jax.distributed.initialize(s.coordinator, s.num_processes, s.process_id,
+                                   initialization_timeout=TIMEOUT_S)
         return "given"
-    jax.distributed.initialize()
+    jax.distributed.initialize(initialization_timeout=TIMEOUT_S)
     return cluster or ""
 
 
-def barrier(name: str, timeout_s: int = 900) -> None:
-    """Wait until every process got here (no-op for one). Before the first collective: gloo
-    sets up its context with a 30 s key-value timeout, which slow hosts (or a loaded CI
-    machine) miss when one process is still compiling; the coordinator's barrier waits longer.
-    Uses the distributed client as Orbax does (``jax._src.distributed``)."""
-    if jax.process_count() == 1:
-        return
+def _client():
+    """JAX's distributed-runtime client (as Orbax uses it: ``jax._src.distributed``)."""
     client = getattr(getattr(getattr(jax, "_src", None), "distributed", None), "global_state", None)
     client = getattr(client, "client", None)
-    if client is not None:
-        client.wait_at_barrier(f"inkrepro_{name}", timeout_s * 1000)
+    if client is None:
+        raise UserError("several JAX processes but no distributed client: call cluster.initialize() first")
+    return client
+
+
+_calls = itertools.count()  # every process makes the same calls in the same order: same names
+
+
+def barrier(name: str) -> None:
+    """Wait until every process got here (no-op for one). Before the first collective: gloo
+    sets up its context with a 30 s key-value timeout, which slow hosts (or a loaded CI
+    machine) miss when one process is still compiling; the coordinator's barrier waits longer."""
+    if jax.process_count() == 1:
+        return
+    _client().wait_at_barrier(f"inkrepro_{name}_{next(_calls)}", TIMEOUT_S * 1000)
+
+
+def agree(value: str) -> list[str]:
+    """Every process's ``value``, in process order (``[value]`` for one process), through the
+    coordinator's key-value store: how the processes share a verdict (process 0's is ``[0]``)."""
+    if jax.process_count() == 1:
+        return [value]
+    client, key = _client(), f"inkrepro/agree/{next(_calls)}"
+    client.key_value_set(f"{key}/{jax.process_index()}", "=" + value)
+    return [client.blocking_key_value_get(f"{key}/{i}", TIMEOUT_S * 1000)[1:]
+            for i in range(jax.process_count())]
 
 
 def is_primary() -> bool:

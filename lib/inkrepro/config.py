@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inkrepro import configlib
+from inkrepro.configlib import Range
 from inkrepro.data import config as data_config
 from inkrepro.data.config import DataConfig
 from inkrepro.data.paper_mixture import data_overrides
@@ -71,6 +72,30 @@ class TrainConfig:
         return 1.0 / max(self.steps - self.warmup_steps, 1)
 
 
+# The valid values of TrainConfig's numeric fields (checked by ``check`` when a config is
+# built); cross-field rules (warmup < steps, batch vs mesh) are in ``check``.
+TRAIN_RANGES = {
+    "steps": Range(1),
+    "batch_size": Range(1),
+    "lr_peak": Range(0, note="0 = no update (the untrained reference arm)"),
+    "warmup_steps": Range(0),
+    "lr_decay": Range(0),
+    "adafactor_decay": Range(0, 1, lo_open=True),
+    "coord_label_sigma": Range(0),
+    "input_coord_noise": Range(0),
+    "input_noise_p": Range(0, 1),
+    "clipping_threshold": Range(0, lo_open=True),
+    "log_every": Range(1),
+    "eval_every": Range(0, note="0 = only at the end"),
+    "eval_batches": Range(1),
+    "checkpoint_every": Range(0, note="0 = only at the end"),
+    "keep_checkpoints": Range(1),
+    "mesh_data": Range(1, also=(-1,), note="-1 = every device not used by fsdp"),
+    "mesh_fsdp": Range(1),
+}
+OPTIMIZERS = ("adafactor", "adam")
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "inkrepro"
@@ -79,6 +104,34 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=model_configs.tiny)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+
+EXPERIMENT_RANGES = {"seed": Range(0)}
+
+
+def check(cfg: ExperimentConfig) -> ExperimentConfig:
+    """Validate a whole config once it is built (every type, every range, the names in it);
+    a UserError naming the key, the value and what is valid. Called by :func:`apply` and
+    :func:`from_dict`, so ``--print-config``, sweep plans and training see the same checks."""
+    configlib.check_types(cfg)
+    configlib.check_ranges(cfg, EXPERIMENT_RANGES, "")
+    tc = cfg.train
+    configlib.check_ranges(tc, TRAIN_RANGES, "train.")
+    if tc.optimizer not in OPTIMIZERS:
+        raise UserError(f"config key train.optimizer={tc.optimizer!r}: must be one of {OPTIMIZERS}")
+    if tc.warmup_steps >= tc.steps and tc.warmup_steps > 0:
+        raise UserError(f"config key train.warmup_steps={tc.warmup_steps} must be < train.steps "
+                        f"({tc.steps}) (or 0)")
+    mesh = (tc.mesh_data if tc.mesh_data > 0 else 1) * tc.mesh_fsdp
+    if tc.batch_size % mesh:
+        raise UserError(f"config key train.batch_size={tc.batch_size} must be divisible by the "
+                        f"mesh (train.mesh_data x train.mesh_fsdp = {mesh})")
+    model_configs.check(cfg.model)
+    data_config.check(cfg.data)
+    if cfg.data.image_size % cfg.model.patch_size:
+        raise UserError(f"config key data.image_size={cfg.data.image_size} must be a positive "
+                        f"multiple of model.patch_size ({cfg.model.patch_size})")
+    return cfg
 
 
 # ---------------------------------------------------------------------------------- profiles
@@ -115,12 +168,14 @@ def laptop() -> ExperimentConfig:
     - training: 3,000 steps of batch 16, Adafactor at peak 0.03 decaying to 0 at the last
       step, coordinate soft targets (sigma 2 px) and decoder-input coordinate noise (4 px).
 
-    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured on 2
-    shared cores, the same config over 4,000 steps: results/laptop/learning_curve.md) recognizer
-    character F1 0.17 at 1,000 steps, 0.23 at 2,000, 0.30 at 3,000 and 0.36 at 4,000 on 256
-    held-out words (ground-truth ink at this spacing: 0.91; a constant guess: 0.23), LDTW 12.3
-    -> 8.1 px: the letters start to be legible, most words are not yet. The issue's bar (0.50 in
-    20 minutes) is not met at this scale; see README "What to expect".
+    Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured by
+    ``make reproduce`` on 2 cores shared with other work, 28.6 training minutes at ~28
+    examples/s; idle cores run ~45 examples/s, i.e. ~18 minutes, estimated, not measured;
+    results/learning_curve.md) recognizer character F1 on 256 held-out words of 0.17 at
+    500 steps, 0.25 at 2,000 and 0.298 [0.272, 0.323] at 3,000, LDTW 15.9 -> 9.1 px (floors: a
+    constant string 0.275, a midline LDTW 17.2; ceiling: the reference at 16 px, 0.881 and
+    1.3 px). Some words read, most do not; the issue's bar (0.50 in 20 minutes) is not met at
+    this scale (README "What to expect").
     """
     model = dataclasses.replace(model_configs.tiny(), posemb="sincos2d", patch_coord_scale=1.0,
                                 glimpse=16)
@@ -174,7 +229,7 @@ PROFILES = {"smoke": smoke, "laptop": laptop, "gpu": gpu, "paper": paper}
 
 def apply(cfg: ExperimentConfig, overrides: Iterable[str] | Mapping[str, Any] = ()) -> ExperimentConfig:
     """Apply overrides in order (``model=<name>`` swaps the whole model config); the result's
-    names are checked (``data.config.check``) once all are applied."""
+    types, ranges and names are checked (:func:`check`) once all are applied."""
     items = (list(overrides.items()) if isinstance(overrides, Mapping)
              else [configlib.parse_override(o) for o in overrides])
     for key, value in items:
@@ -184,8 +239,7 @@ def apply(cfg: ExperimentConfig, overrides: Iterable[str] | Mapping[str, Any] = 
             raise UserError("the profile is chosen with profile(name), not an override")
         else:
             cfg = configlib.apply_overrides(cfg, {key: value})
-    data_config.check(cfg.data)
-    return cfg
+    return check(cfg)
 
 
 def profile(name: str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> ExperimentConfig:
@@ -195,12 +249,10 @@ def profile(name: str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Exp
     return apply(PROFILES[name](), overrides)
 
 
-def from_dict(d: Mapping[str, Any], check: bool = True) -> ExperimentConfig:
+def from_dict(d: Mapping[str, Any], validate: bool = True) -> ExperimentConfig:
     """Inverse of ``configlib.to_dict``: a resolved config travels as this mapping (sweep jobs,
     notebooks, a run's ``config.json``) and becomes an ExperimentConfig again here.
-    ``check=False`` reads a finished run's config as it was (inference must load a checkpoint
-    whose config a later, stricter check would refuse)."""
+    ``validate=False`` reads a finished run's config as it was (inference must load a
+    checkpoint whose config a later, stricter check would refuse)."""
     cfg = configlib.from_dict(ExperimentConfig, d)
-    if check:
-        data_config.check(cfg.data)
-    return cfg
+    return check(cfg) if validate else cfg

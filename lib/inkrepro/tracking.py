@@ -8,6 +8,7 @@ to the working directory, overridable with ``INKREPRO_RUNS`` (a folder) or
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import subprocess
@@ -39,20 +40,46 @@ def tracking_uri() -> str:
     return f"sqlite:///{runs_dir() / 'mlflow.db'}"
 
 
+@contextlib.contextmanager
+def locked(path: str | Path, *, wait: bool = True) -> Iterator[bool]:
+    """An exclusive ``fcntl.flock`` on ``path`` (created) for the ``with`` block, shared by
+    processes and threads; yields False without the lock when ``wait`` is False and another
+    holder has it. Released when the block ends or the process dies."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def setup(experiment: str = EXPERIMENT):
-    """Point MLflow at our store and select (creating if needed) the experiment."""
+    """Point MLflow at our store and select (creating if needed) the experiment. The store's
+    creation (tables, experiment) holds ``runs/.store.lock``, so processes started at once on a
+    fresh folder do not race to create it."""
     global _URI_SET_BY_US
     runs_dir().mkdir(parents=True, exist_ok=True)
     uri = tracking_uri()
     if uri != os.environ.get("MLFLOW_TRACKING_URI"):
         _URI_SET_BY_US = uri
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(experiment) is None:
-        # a tracking server (http://, `inkrepro server`) keeps artifacts where it was told
-        art = None if uri.startswith("http") else (runs_dir() / "artifacts").as_uri()
-        with contextlib.suppress(Exception):  # a concurrent creator may win the race
-            mlflow.create_experiment(experiment, artifact_location=art)
-    mlflow.set_experiment(experiment)
+    with locked(runs_dir() / ".store.lock"):
+        if mlflow.get_experiment_by_name(experiment) is None:
+            # a tracking server (http://, `inkrepro server`) keeps artifacts where it was told;
+            # jobs on other machines (the lock is this machine's) may create it first
+            art = None if uri.startswith("http") else (runs_dir() / "artifacts").as_uri()
+            try:
+                mlflow.create_experiment(experiment, artifact_location=art)
+            except mlflow.exceptions.MlflowException:
+                if mlflow.get_experiment_by_name(experiment) is None:
+                    raise
+        mlflow.set_experiment(experiment)
     return mlflow
 
 

@@ -225,7 +225,10 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     checkpoint.enable_compilation_cache()
     workdir = storage.path(workdir)  # a local folder or a bucket (gs://...)
     tc, mc, dc = cfg.train, cfg.model, cfg.data
-    _prepare_workdir(cfg, workdir)
+    try:
+        _prepare_workdir(cfg, workdir)
+    except OSError as e:  # read-only, full, not a folder, ...
+        raise UserError(f"cannot write to the workdir {workdir}: {e.strerror or e}") from None
     num_tasks = len(tasks.TASK_NAMES)
 
     # ------------------------------------------------------------------ mesh
@@ -303,18 +306,18 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     # ------------------------------------------------------------------ checkpoint
     cluster.barrier("checkpoint_manager")  # all processes compiled: the first collective follows
     mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
-    latest = mgr.latest_step()
+    found = checkpoint.restore_latest_good(mgr, checkpoint.abstract(shapes, state_sh), workdir, data_it,
+                                           log=lambda m: print(f"train: {m}", flush=True))
     data_note: dict[str, Any] = {}
-    if latest is None:
+    if found is None:
         state = jax.jit(init_state, out_shardings=state_sh)(params)
         start = 0
     else:
-        state, meta = checkpoint.restore(mgr, latest, checkpoint.abstract(shapes, state_sh), workdir)
+        _, state, meta, why = found
         start = int(meta["step"])
-        why = checkpoint.restore_data(mgr, latest, data_it)
         if why:  # e.g. saved by 2 processes, restored by 4: same global batches from the step on
             pipeline.reposition(data_it, start)
-            print(f"inkrepro: data iterator repositioned to step {start} ({why})", flush=True)
+            print(f"train: data iterator repositioned to step {start} ({why})", flush=True)
             data_note = {"data_repositioned_at": start, "data_reposition_reason": why}
     del params
 
@@ -323,13 +326,15 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     # Training wall time (compilation and validation included) carried across resumes: the
     # x-axis of learning curves in minutes (``train/elapsed_s`` in every training log line).
     elapsed0 = 0.0
+    logged_upto = 0  # steps already in MLflow (replayed after a resume: not logged twice)
     metric_lines: list[str] = []   # the whole file, rewritten at each log (buckets cannot append)
     if primary and metrics_path.exists():  # drop lines written after the resumed checkpoint
-        keep = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
-        keep = [r for r in keep if r["step"] <= start]
-        metric_lines = [json.dumps(r) + "\n" for r in keep]
+        lines = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
+        logged_upto = max((d["step"] for d in lines), default=0)
+        keep = [d for d in lines if d["step"] <= start]
+        metric_lines = [json.dumps(d) + "\n" for d in keep]
         storage.write_text(metrics_path, "".join(metric_lines))
-        elapsed0 = max([r.get("train/elapsed_s", 0.0) for r in keep], default=0.0)
+        elapsed0 = max([d.get("train/elapsed_s", 0.0) for d in keep], default=0.0)
     run_id_path = workdir / "mlflow_run_id.txt"
     run_ctx = contextlib.nullcontext(None)
     track = tc.track and primary
@@ -348,7 +353,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
             return
         metric_lines.append(json.dumps({"step": step, **metrics}) + "\n")
         storage.write_text(metrics_path, "".join(metric_lines))
-        if track:
+        if track and step > logged_upto:
             tracking.log_metrics(metrics, step=step)
 
     def validate(step: int) -> dict[str, float]:
@@ -375,7 +380,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         losses = np.asarray([h["loss"] for h in host])
         if not np.all(np.isfinite(losses)):
             bad = step - len(window) + int(np.argmin(np.isfinite(losses))) + 1
-            mgr.wait_until_finished()   # the previous (good) checkpoint lands on disk
+            checkpoint.finish(mgr)      # the previous (good) checkpoint lands on disk
             mgr.close()
             good = mgr.latest_step()
             raise UserError(f"non-finite training loss at step {bad}; stopped. Last good checkpoint: "
@@ -425,11 +430,11 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
             bar.update(1)
             if preempted:
                 bar.close()
-                mgr.wait_until_finished()
+                checkpoint.finish(mgr)
                 mgr.close()
                 raise cluster.Preempted(step, str(workdir / "checkpoints"))
         bar.close()
-        mgr.wait_until_finished()
+        checkpoint.finish(mgr)
         val = validate(tc.steps)
         if not last and mgr.latest_step() is not None:  # resumed at the very end
             last = dict(checkpoint.restore_meta(mgr, mgr.latest_step())["metrics"])

@@ -14,7 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inkrepro import tasks
+from inkrepro import configlib, tasks
+from inkrepro.configlib import Range
 from inkrepro.data.photos import PhotoConfig
 from inkrepro.data.synthetic import CJK_LANGUAGES, SyntheticInkConfig
 from inkrepro.errors import UserError
@@ -61,9 +62,29 @@ class DataConfig:
         return {"train": self.train_size, "validation": self.validation_size, "test": self.test_size}
 
 
+# The valid values of DataConfig's numeric fields (checked by :func:`check`; the image size
+# must also be a multiple of the model's patch, checked by ``inkrepro.config.check``).
+RANGES = {
+    "image_size": Range(1), "max_prompt_len": Range(1), "max_target_len": Range(2),
+    "train_size": Range(1), "validation_size": Range(1), "test_size": Range(1),
+    "corpus_seed": Range(0), "sample_rate_hz": Range(0, lo_open=True),
+    "ink_spacing": Range(0, note="0 = no resampling"), "vocab_size": Range(1),
+    "num_threads": Range(0), "prefetch": Range(1),
+}
+
+
 def check(cfg: DataConfig) -> DataConfig:
-    """A UserError for a name that refers to nothing: a mixture key that is not a task, a
-    ``source_weights`` key that is not one of the config's sources (e.g. a misspelling)."""
+    """A UserError for a value out of range (:data:`RANGES`, weights >= 0 with one > 0) or a
+    name that refers to nothing: a mixture key that is not a task, a ``source_weights`` key
+    that is not one of the config's sources (e.g. a misspelling)."""
+    configlib.check_ranges(cfg, RANGES, "data.")
+    for key in ("mixture", "source_weights"):
+        weights = getattr(cfg, key)
+        for name, w in weights.items():
+            if not w >= 0:
+                raise UserError(f"config key data.{key}.{name}={w!r} is out of range: must be >= 0")
+        if (weights or key == "mixture") and not any(w > 0 for w in weights.values()):
+            raise UserError(f"config key data.{key}={weights}: at least one weight must be > 0")
     if cfg.text_vocab not in ("sentencepiece", "byte"):
         raise UserError(f"data.text_vocab must be 'sentencepiece' or 'byte', not {cfg.text_vocab!r}")
     bad = sorted(set(cfg.mixture) - set(tasks.TASK_NAMES))

@@ -39,7 +39,9 @@ def make_gallery(workdir: str | Path, out: str | Path, *, n: int = 12, split: st
     for e, o in zip(ex, outs):
         items.append((e.text[:18], panel(e.image, o.ink)))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    draw.gallery(items, out, cols=3)
+    draw.gallery(items, out, cols=3,
+                 heading=f"Vanilla derendering of held-out {source} words by {Path(workdir).name} "
+                         f"({inf.cfg.profile} profile, infer's default decoding): input | ink | overlay")
     return Path(out)
 
 

@@ -22,7 +22,7 @@ overrides = {}
 config = {}
 workdir = ""             # checkpoint folder ("" -> runs/work/manual-<profile>-seed<seed>)
 parent_run_id = ""       # MLflow run to nest under ("" for a top-level run)
-train_fn = "inkrepro.experiments.steps:train"'''
+train_fn = "inkrepro.train"     # a registered step (inkrepro.experiments.spec.STEPS)'''
 
 TRAIN_CODE = '''\
 from inkrepro.experiments import steps
@@ -40,7 +40,7 @@ workdir = ""             # the training run's folder (checkpoint)
 # options: evaluation settings, e.g. datasets, modes, n, constrained (see steps.evaluate)
 options = {}
 parent_run_id = ""
-evaluate_fn = "inkrepro.experiments.steps:evaluate"'''
+evaluate_fn = "inkrepro.evaluate"   # a registered step (inkrepro.experiments.spec.STEPS)'''
 
 EVAL_CODE = '''\
 from inkrepro.experiments import results, steps
@@ -50,6 +50,36 @@ workdir = workdir or steps.default_workdir(profile, 0)
 result = load_callable(evaluate_fn)(profile=profile, workdir=workdir, options=options,
                                     parent_run_id=parent_run_id or None)
 results.metrics_frame(result.get("metrics", {}))'''
+
+DERENDER_PARAMS = '''\
+image = ""               # a photo of handwriting; "" -> a synthetic page of our synthetic words
+boxes = ""               # word boxes (JSON or PAGE-XML); "" -> Tesseract (a synthetic page: its own)
+checkpoint = "runs/work/laptop"   # a training workdir (inkrepro train --workdir)
+mode = "r+d"             # vanilla | d+t | r+d (r+d falls back to vanilla when no stroke comes out)
+out = "runs/derender/notebook"     # where the InkML, SVG, PNG, GIF and JSON go'''
+
+DERENDER_CODE = '''\
+from IPython.display import Image, display
+
+from inkrepro import infer
+from inkrepro.derender import boxes as boxes_mod
+from inkrepro.derender import files, page, synthetic
+
+inf = infer.Inference.load(checkpoint)
+if image:
+    src, given = image, (boxes_mod.read_boxes(boxes) if boxes else None)
+else:
+    sp = synthetic.make_page(12)
+    src, given = page.PageImage("synthetic_page.png", sp.image), sp.boxes
+res = page.derender(inf, src, mode, boxes=given)
+paths = files.write(res, out)
+print(res.text)
+res.job.timings'''
+
+DERENDER_SHOW = '''\
+display(files.boxes_picture(res))                  # the page and its word boxes
+display(Image(filename=str(paths["png"])))          # the ink over the dimmed page
+display(Image(filename=str(paths["gif"])))          # the writing order, stroke by stroke'''
 
 RESULTS_PARAMS = '''\
 profile = "laptop"       # which sweeps' runs to read from MLflow
@@ -124,6 +154,14 @@ def notebooks() -> dict[str, nbformat.NotebookNode]:
                         "checkpoint on the configured datasets and inference modes.",
                         EVAL_PARAMS, EVAL_CODE),
     }
+    out["derender"] = _nb("Derender your own handwriting",
+                          "A photo of a word, a line or a page -> digital ink (`inkrepro.derender`; "
+                          "the command line: `inkrepro derender`). Word boxes from Tesseract or a "
+                          "boxes file, every word decoded in batches, the ink placed back on the page.",
+                          DERENDER_PARAMS, DERENDER_CODE)
+    show = nbformat.v4.new_code_cell(DERENDER_SHOW)
+    show["id"] = "cell-3"
+    out["derender"].cells.append(show)
     for name, (title, text) in RESULT_NOTEBOOKS.items():
         out[name] = _nb(title, text + "\n\nRegenerate everything with `inkrepro results build`.",
                         RESULTS_PARAMS, RESULTS_CODE.format(name=name))

@@ -26,10 +26,18 @@ the resolved config, ``job_hash`` of it plus the evaluation settings. Two jobs w
 ``config_hash`` share one training run (within a sweep and across sweeps); an arm ``from``
 another arm therefore only evaluates that arm's checkpoint.
 
-``steps:`` names the functions a sweep calls (``module:function``; tests use stubs):
-``prepare`` (once per sweep, before any job: what evaluation needs, e.g. the recognizer),
-``resolve`` (profile + overrides -> config mapping; default :func:`resolve_config`), ``train``
-and ``evaluate`` (defaults in ``inkrepro.experiments.steps``).
+``steps:`` names the functions a sweep calls, by name from the fixed registry :data:`STEPS`
+of the project's own steps (a spec is data: nothing it says is imported): ``prepare`` (once
+per sweep, before any job: what evaluation needs, e.g. the recognizer), ``resolve`` (profile +
+overrides -> config mapping; default :func:`resolve_config`), ``train`` and ``evaluate``
+(defaults in ``inkrepro.experiments.steps``).
+
+Every field is validated when the spec is read, before anything runs (``--dry-run``
+included): YAML limits and duplicate keys (``configlib.load_yaml``), names that become paths
+(spec, profiles, arms) are safe identifiers, seeds a list of distinct non-negative integers,
+``from:`` names a training arm (no chains, cycles or self-references); every job's overrides
+are checked against the config (types and ranges, ``inkrepro.config.check``) when the plan is
+made.
 """
 
 from __future__ import annotations
@@ -37,22 +45,34 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from inkrepro import config as config_mod
-from inkrepro.configlib import config_hash, parse_override, to_dict
+from inkrepro import configlib
+from inkrepro.configlib import config_hash, load_yaml, parse_override, to_dict
 from inkrepro.errors import UserError
 
-DEFAULT_STEPS = {
-    "prepare": "inkrepro.experiments.steps:prepare",
-    "resolve": "inkrepro.experiments.spec:resolve_config",
-    "train": "inkrepro.experiments.steps:train",
-    "evaluate": "inkrepro.experiments.steps:evaluate",
+# The steps a spec may name (``steps: {train: inkrepro.train, ...}``), and the code each runs.
+# Fixed: a spec's strings are only looked up here, never imported. The ``stub.*`` steps are
+# the sweep-mechanics tests' (tests/experiments_stub_steps.py, importable only with tests/ on
+# the path); they are never the product.
+STEPS: dict[str, str] = {
+    "inkrepro.prepare": "inkrepro.experiments.steps:prepare",
+    "inkrepro.resolve": "inkrepro.experiments.spec:resolve_config",
+    "inkrepro.train": "inkrepro.experiments.steps:train",
+    "inkrepro.evaluate": "inkrepro.experiments.steps:evaluate",
+    "stub.prepare": "experiments_stub_steps:prepare",
+    "stub.resolve": "experiments_stub_steps:resolve",
+    "stub.train": "experiments_stub_steps:train",
+    "stub.evaluate": "experiments_stub_steps:evaluate",
 }
+STEP_ROLES = ("prepare", "resolve", "train", "evaluate")
+DEFAULT_STEPS = {role: f"inkrepro.{role}" for role in STEP_ROLES}
+# Names that become parts of paths (notebook folders, summary files) and MLflow tags.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 ABLATIONS_DIR = Path(__file__).resolve().parents[3] / "ablations"
 # What a finished job records (2: links to its train/evaluation runs, eval/<dataset>/<mode>/...
 # metric names). Part of the job hash: jobs recorded in an older way are evaluated again (their
@@ -147,7 +167,42 @@ def _mapping(raw: Any, where: str) -> dict[str, Any]:
 def _check_keys(d: Mapping, allowed: set[str], where: str) -> None:
     extra = set(d) - allowed
     if extra:
-        raise UserError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
+        raise UserError(f"{where}: unknown key(s) {sorted(map(str, extra))}; allowed: {sorted(allowed)}")
+
+
+def _name(raw: Any, where: str) -> str:
+    """A name that may become part of a path: letters, digits, ``_`` and ``-`` (<= 64)."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool) or not SAFE_NAME.fullmatch(str(raw)):
+        raise UserError(f"{where}: name {raw!r} is not a safe identifier (letters, digits, '_' "
+                        "and '-', at most 64, not starting with '-')")
+    return str(raw)
+
+
+def _text(raw: Any, where: str) -> str:
+    if raw is not None and not isinstance(raw, str | int | float):
+        raise UserError(f"{where}: expected text, got {raw!r}")
+    return "" if raw is None else str(raw)
+
+
+def _seeds(raw: Any, where: str) -> tuple[int, ...]:
+    """A list of distinct non-negative integers (``0``, ``[a]``, ``[0.9]``, ``[1, 1]`` refused)."""
+    ok = isinstance(raw, list) and raw and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in raw)
+    if not ok or len(set(raw)) != len(raw):
+        raise UserError(f"{where}: seeds must be a non-empty list of distinct non-negative "
+                        f"integers, e.g. [0, 1]; got {raw!r}")
+    return tuple(raw)
+
+
+def _steps(raw: Any, where: str) -> dict[str, str]:
+    """Role -> registered step name (:data:`STEPS`); unknown roles or names are refused."""
+    d = _mapping(raw, f"{where}: steps")
+    _check_keys(d, set(STEP_ROLES), f"{where}: steps")
+    for role, name in d.items():
+        if name not in STEPS:
+            raise UserError(f"{where}: steps.{role}={name!r} is not a step of this project; "
+                            f"known: {', '.join(STEPS)}")
+    return {**DEFAULT_STEPS, **d}
 
 
 def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
@@ -155,8 +210,8 @@ def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
         raise UserError(f"{path}: a sweep spec is a YAML mapping")
     _check_keys(data, {"name", "title", "description", "metric", "metrics", "overrides",
                        "evaluate", "profiles", "arms", "steps"}, path)
-    if not data.get("arms"):
-        raise UserError(f"{path}: a spec needs at least one arm under 'arms:'")
+    if not data.get("arms") or not isinstance(data["arms"], list):
+        raise UserError(f"{path}: a spec needs a list of at least one arm under 'arms:'")
     arms = []
     for i, a in enumerate(data["arms"]):
         where = f"{path}: arms[{i}]"
@@ -164,41 +219,58 @@ def parse_spec(data: Mapping[str, Any], path: str = "<spec>") -> Spec:
             raise UserError(f"{where}: each arm is a mapping with a 'name'")
         _check_keys(a, {"name", "label", "overrides", "evaluate", "from", "note", "profiles"},
                     where)
-        arms.append(Arm(name=str(a["name"]), label=str(a.get("label", a["name"])),
+        name = _name(a["name"], where)
+        prof = a.get("profiles")
+        if prof is not None and not isinstance(prof, list):
+            raise UserError(f"{where}: 'profiles' is a list of profile names, got {prof!r}")
+        arms.append(Arm(name=name, label=_text(a.get("label", name), where),
                         overrides=_overrides(a.get("overrides"), where),
                         evaluate=_mapping(a.get("evaluate"), where),
-                        from_arm=a.get("from"), note=str(a.get("note", "")),
-                        profiles=tuple(a["profiles"]) if a.get("profiles") else None))
+                        from_arm=None if a.get("from") is None else _name(a["from"], where),
+                        note=_text(a.get("note"), where),
+                        profiles=tuple(_name(p, where) for p in prof) if prof else None))
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
         raise UserError(f"{path}: arm names must be unique: {names}")
+    by_name = {a.name: a for a in arms}
     for a in arms:
+        if a.from_arm == a.name:
+            raise UserError(f"{path}: arm {a.name!r} is 'from' itself")
         if a.from_arm is not None and a.from_arm not in names:
             raise UserError(f"{path}: arm {a.name!r} is 'from' unknown arm {a.from_arm!r}")
+        if a.from_arm is not None and by_name[a.from_arm].from_arm is not None:
+            raise UserError(f"{path}: arm {a.name!r} is 'from' {a.from_arm!r}, which is itself "
+                            f"'from' another arm; name the training arm "
+                            f"({by_name[a.from_arm].from_arm!r}) directly (no chains or cycles)")
         if a.from_arm is not None and a.overrides:
             raise UserError(f"{path}: arm {a.name!r} is eval-only ('from') and cannot have "
                             "training overrides; put evaluation settings under 'evaluate'")
     profiles = {}
     for pname, p in _mapping(data.get("profiles"), path).items():
         where = f"{path}: profiles.{pname}"
+        pname = _name(pname, f"{path}: profiles")
         p = _mapping(p, where)
         _check_keys(p, {"seeds", "overrides", "evaluate", "arms"}, where)
-        seeds = tuple(int(s) for s in p.get("seeds", [0]))
-        if not seeds:
-            raise UserError(f"{where}: needs at least one seed")
+        seeds = _seeds(p.get("seeds", [0]), where)
+        if p.get("arms") is not None and not isinstance(p["arms"], list):
+            raise UserError(f"{where}: 'arms' is a list of arm names, got {p['arms']!r}")
         sub = tuple(p["arms"]) if p.get("arms") else None
         for n in sub or ():
             if n not in names:
                 raise UserError(f"{where}: unknown arm {n!r}")
         profiles[str(pname)] = ProfileSpec(seeds, _overrides(p.get("overrides"), where),
                                            _mapping(p.get("evaluate"), where), sub)
-    steps = {**DEFAULT_STEPS, **_mapping(data.get("steps"), path)}
-    name = str(data.get("name") or Path(path).stem)
-    return Spec(name=name, title=str(data.get("title", name)), path=path,
-                metric=str(data.get("metric", "")), overrides=_overrides(data.get("overrides"), path),
+    steps = _steps(data.get("steps"), path)
+    name = _name(data.get("name") or Path(path).stem, f"{path}: name")
+    metrics = data.get("metrics") or []
+    if not isinstance(metrics, list):
+        raise UserError(f"{path}: 'metrics' is a list of metric names, got {metrics!r}")
+    return Spec(name=name, title=_text(data.get("title", name), path), path=path,
+                metric=_text(data.get("metric", ""), path),
+                overrides=_overrides(data.get("overrides"), path),
                 evaluate=_mapping(data.get("evaluate"), path), profiles=profiles,
-                arms=tuple(arms), steps=steps, description=str(data.get("description", "")),
-                metrics=tuple(str(m) for m in data.get("metrics") or ()))
+                arms=tuple(arms), steps=steps, description=_text(data.get("description"), path),
+                metrics=tuple(_text(m, path) for m in metrics))
 
 
 def find_spec(name_or_path: str | Path) -> Path:
@@ -215,10 +287,12 @@ def find_spec(name_or_path: str | Path) -> Path:
 def load_spec(name_or_path: str | Path) -> Spec:
     path = find_spec(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise UserError(f"{path}: not valid YAML ({e})") from None
-    return parse_spec(data, str(path))
+        if path.stat().st_size > configlib.YAML_MAX_BYTES:
+            raise UserError(f"{path}: larger than {configlib.YAML_MAX_BYTES} bytes; refused")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read the spec ({type(e).__name__}: {e})") from None
+    return parse_spec(load_yaml(text, str(path)), str(path))
 
 
 def all_spec_paths() -> list[Path]:
@@ -226,14 +300,15 @@ def all_spec_paths() -> list[Path]:
     return sorted(root.glob("*.yaml"))
 
 
-def load_callable(ref: str) -> Callable:
-    mod, _, fn = ref.partition(":")
-    if not fn:
-        raise UserError(f"step {ref!r} must look like 'package.module:function'")
+def load_callable(name: str) -> Callable:
+    """The function of a registered step (:data:`STEPS`); any other name is refused."""
+    if name not in STEPS:
+        raise UserError(f"{name!r} is not a step of this project; known: {', '.join(STEPS)}")
+    mod, _, fn = STEPS[name].partition(":")
     try:
         return getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
-        raise UserError(f"cannot load step {ref!r}: {e}") from None
+        raise UserError(f"cannot load step {name!r}: {e}") from None
 
 
 def _merge(*ds: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,11 @@ content-addressed work folders ``runs/work/<config_hash>`` holding checkpoints. 
   imports, papermill, MLflow);
 - a failing job is recorded FAILED with its executed notebook attached, and the sweep goes on;
   the next invocation retries it (training resumes from its last checkpoint);
-- Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits.
+- Ctrl-C marks the running job FAILED (tag ``state=interrupted``), prints the summary and exits;
+- concurrent sweeps on one ``runs/`` are safe: a job runs holding ``runs/locks/<config_hash>.lock``
+  (its work folder; ``tracking.locked``), so a second sweep waits for a job another process
+  holds and then finds it finished (skipped) or trained (evaluate only); the MLflow store is
+  created under ``tracking.setup``'s lock.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -81,18 +87,34 @@ def execute_notebook(name: str, out: Path, parameters: dict[str, Any],
     # the kernel inherits the environment: no tqdm bars inside executed notebooks
     old = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+    seen: list[int] = []   # a Ctrl-C that papermill/nbclient absorbed (it interrupts the kernel)
+    prev = None
+    if threading.current_thread() is threading.main_thread():
+        prev = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            seen.append(signum)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
                             kernel_name=ensure_kernel(), progress_bar=False, log_output=False,
                             cwd=str(cwd or Path.cwd()))
     except Exception as e:
         e._inkrepro_notebook = f"{name}.ipynb"
+        if seen:
+            raise KeyboardInterrupt from e
         raise
     finally:
+        if prev is not None:
+            signal.signal(signal.SIGINT, prev)
         if old is None:
             os.environ.pop("TQDM_DISABLE", None)
         else:
             os.environ["TQDM_DISABLE"] = old
+    if seen:   # interrupted, even if the notebook ran to its end
+        raise KeyboardInterrupt
     return out
 
 
@@ -143,8 +165,23 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}".strip()[:1000]
 
 
-def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = False) -> Outcome:
-    """Train (unless its config's checkpoint exists) then evaluate one arm x seed."""
+def job_lock(config_hash: str) -> Path:
+    return tracking.runs_dir() / "locks" / f"{config_hash}.lock"
+
+
+def run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool = False,
+            log=print) -> Outcome:
+    """Train (unless its config's checkpoint exists) then evaluate one arm x seed, holding the
+    lock of its work folder (waits while another sweep holds it)."""
+    with tracking.locked(job_lock(job.config_hash), wait=False) as free:
+        if free:
+            return _run_job(job, spec, parent_run_id, force=force)
+    log(f"{job.key}: work folder {job.config_hash} is held by another sweep; waiting for it")
+    with tracking.locked(job_lock(job.config_hash)):
+        return _run_job(job, spec, parent_run_id, force=force)
+
+
+def _run_job(job: Job, spec: Spec, parent_run_id: str | None, *, force: bool) -> Outcome:
     if not force:
         prev = find_finished(job.job_hash)
         if prev is not None:
@@ -303,10 +340,10 @@ def run_sweep(spec: Spec, profile: str, *, workers: int = 1, dry_run: bool = Fal
                 if workers <= 1:
                     for i in phase:
                         bar.start(plan[i])
-                        outcomes[i] = run_job(plan[i], spec, pid, force=force)
+                        outcomes[i] = run_job(plan[i], spec, pid, force=force, log=log)
                         bar.done(outcomes[i])
                 else:
-                    _parallel(plan, phase, spec, pid, force, workers, bar, outcomes)
+                    _parallel(plan, phase, spec, pid, force, workers, bar, outcomes, log)
         except _Interrupted as e:
             interrupted = True
             idx = plan.index(e.outcome.job)
@@ -335,12 +372,12 @@ def run_sweep(spec: Spec, profile: str, *, workers: int = 1, dry_run: bool = Fal
     return result
 
 
-def _parallel(plan, phase, spec, pid, force, workers, bar, outcomes) -> None:
+def _parallel(plan, phase, spec, pid, force, workers, bar, outcomes, log) -> None:
     with cf.ThreadPoolExecutor(max_workers=workers) as ex:
         futs = {}
         for i in phase:
             bar.start(plan[i])
-            futs[ex.submit(run_job, plan[i], spec, pid, force=force)] = i
+            futs[ex.submit(run_job, plan[i], spec, pid, force=force, log=log)] = i
         for f in cf.as_completed(futs):
             i = futs[f]
             try:

@@ -74,7 +74,9 @@ def run_demo(out: str | Path = "results/demo", seed: int = 0, per_word: int = 2)
         "gif": out / "writing.gif",
         "inkml": out / "inkml",
     }
-    draw.gallery(tiles, paths["gallery"], cols=2)
+    draw.gallery(tiles, paths["gallery"], cols=2,
+                 heading="Ground-truth round trip (no model): Hershey ink -> augmented image | "
+                         "ink tokens decoded back | overlay")
     draw.to_svg(first, paths["svg"], size=(224, 224))
     draw.to_gif(first, paths["gif"], frames=40)
     return paths

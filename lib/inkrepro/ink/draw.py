@@ -119,9 +119,10 @@ def panel(image: np.ndarray, ink: Ink, width: float = 2.0, gap: int = 4) -> np.n
 
 
 def gallery(items: Sequence, path: str | Path | None = None, *, cols: int = 4, pad: int = 6,
-            title_height: int = 14) -> np.ndarray:
+            title_height: int = 14, heading: str = "") -> np.ndarray:
     """Grid of images. ``items``: HxWx3 uint8 arrays or (title, array) pairs; tiles are padded
-    to the largest size. Saved as PNG when ``path`` is given; returns the grid."""
+    to the largest size; ``heading``: a line above the grid saying what it shows. Saved as PNG
+    when ``path`` is given; returns the grid."""
     pairs = [(it if isinstance(it, tuple) else ("", it)) for it in items]
     if not pairs:
         raise ValueError("gallery needs at least one image")
@@ -131,12 +132,15 @@ def gallery(items: Sequence, path: str | Path | None = None, *, cols: int = 4, p
     tw, tht = max(i.shape[1] for i in imgs), max(i.shape[0] for i in imgs)
     cols = max(1, min(cols, len(imgs)))
     rows = (len(imgs) + cols - 1) // cols
-    W, H = cols * (tw + pad) + pad, rows * (tht + th + pad) + pad
+    hh = title_height + pad if heading else 0
+    W, H = cols * (tw + pad) + pad, rows * (tht + th + pad) + pad + hh
     canvas = Image.new("RGB", (W, H), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
+    if heading:
+        draw.text((pad, pad), heading[: max(1, W // 6)], fill=(0, 0, 0))
     for k, ((title, _), im) in enumerate(zip(pairs, imgs)):
         r, c = divmod(k, cols)
-        x, y = pad + c * (tw + pad), pad + r * (tht + th + pad)
+        x, y = pad + c * (tw + pad), pad + r * (tht + th + pad) + hh
         if title:
             draw.text((x, y), str(title)[: max(1, tw // 6)], fill=(0, 0, 0))
         canvas.paste(Image.fromarray(im.astype(np.uint8)), (x, y + th))

@@ -304,6 +304,11 @@ def read_inkml(path: str | Path) -> InkmlDocument:
 
 # --------------------------------------------------------------------------- writing
 
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML cannot hold replaced by U+FFFD (model outputs may have them)."""
+    return _XML_BAD_CHARS.sub("\ufffd", str(text))
+
+
 def _fmt(values: np.ndarray) -> list[str]:
     """Shortest strings that read back to exactly the same floats (integers without '.0')."""
     v = np.asarray(values, dtype=np.float64)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from inkrepro import configlib
+from inkrepro.configlib import Range
 from inkrepro.errors import UserError
 
 # ViT variants at patch 16 (big_vision names): width, depth, mlp_dim, heads.
@@ -79,6 +81,32 @@ class ModelConfig:
             raise UserError(f"unknown ViT variant {name!r}; known: {', '.join(VIT_VARIANTS)}")
         w, d, m, h = VIT_VARIANTS[name]
         return dataclasses.replace(self, vit_width=w, vit_depth=d, vit_mlp_dim=m, vit_heads=h)
+
+
+# The valid values of ModelConfig's fields (checked by :func:`check` when a config is built).
+RANGES = {
+    "vit_width": Range(1), "vit_depth": Range(0), "vit_mlp_dim": Range(1), "vit_heads": Range(1),
+    "patch_size": Range(1), "vit_dropout": Range(0, 1, hi_open=True),
+    "d_model": Range(1), "num_heads": Range(1), "d_kv": Range(1), "d_ff": Range(1),
+    "enc_layers": Range(1), "dec_layers": Range(1), "rel_buckets": Range(1),
+    "rel_max_distance": Range(1), "dropout": Range(0, 1, hi_open=True),
+    "vocab_size": Range(0, note="0 = the data vocabulary's size"),
+    "patch_coord_scale": Range(0), "glimpse": Range(0, note="0 = off"),
+}
+CHOICES = {"posemb": ("learn", "sincos2d"), "vit_stem": ("patch", "conv"),
+           "coord_embed_init": ("sincos", "normal"), "dtype": ("float32", "bfloat16", "float16")}
+
+
+def check(cfg: ModelConfig) -> ModelConfig:
+    """A UserError naming the key, the value and what is valid for a field out of range."""
+    configlib.check_ranges(cfg, RANGES, "model.")
+    for key, choices in CHOICES.items():
+        if getattr(cfg, key) not in choices:
+            raise UserError(f"config key model.{key}={getattr(cfg, key)!r}: must be one of {choices}")
+    if cfg.vit_width % cfg.vit_heads:
+        raise UserError(f"config key model.vit_width={cfg.vit_width} must be divisible by "
+                        f"model.vit_heads ({cfg.vit_heads})")
+    return cfg
 
 
 def tiny() -> ModelConfig:

@@ -391,13 +391,25 @@ def polygon_bbox(points: np.ndarray) -> tuple[float, float, float, float]:
     return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
 
+def rotated_crop_affine(xc: float, yc: float, w: float, h: float, angle_deg: float
+                        ) -> tuple[int, int, np.ndarray]:
+    """(W, H, M) of the upright crop of a rotated box: its pixel size and the 2x3 affine map from
+    crop pixels to image pixels (:func:`crop_rotated`'s convention). Output (u, v) -> input:
+    centre + (u sx - w/2) (cos a, sin a) + (v sy - h/2) (-sin a, cos a)."""
+    W, H = max(1, int(round(w))), max(1, int(round(h)))
+    th = np.deg2rad(angle_deg)
+    c, s = np.cos(th), np.sin(th)
+    sx, sy = w / W, h / H
+    return W, H, np.array([[c * sx, -s * sy, xc - c * w / 2 + s * h / 2],
+                           [s * sx, c * sy, yc - s * w / 2 - c * h / 2]])
+
+
 def crop_rotated(img, xc: float, yc: float, w: float, h: float, angle_deg: float,
                  where: str, fill: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """Upright w x h crop of a rotated box (OpenCV RotatedRect convention: the box's width axis is
     (cos a, sin a) in y-down image coordinates). ``img``: HxWx3 uint8 or an RGB PIL image (pass
     the PIL image when cropping many words from one page)."""
     src = img if isinstance(img, Image.Image) else Image.fromarray(img)
-    W, H = max(1, int(round(w))), max(1, int(round(h)))
     if w < 1 or h < 1:
         raise BadRecord("degenerate box", where, f"w={w} h={h}")
     th = np.deg2rad(angle_deg)
@@ -407,14 +419,9 @@ def crop_rotated(img, xc: float, yc: float, w: float, h: float, angle_deg: float
     iw, ih = src.size
     if pts[:, 0].max() < 0 or pts[:, 1].max() < 0 or pts[:, 0].min() > iw or pts[:, 1].min() > ih:
         raise BadRecord("box outside image", where, f"center ({xc:.0f},{yc:.0f}) image {iw}x{ih}")
-    # output (u, v) -> input: centre + (u - w/2) * (c, s) + (v - h/2) * (-s, c)
-    sx, sy = w / W, h / H
-    a, b = c * sx, -s * sy
-    d, e = s * sx, c * sy
-    cst = xc - c * w / 2 + s * h / 2
-    fst = yc - s * w / 2 - c * h / 2
-    out = src.transform((W, H), Image.Transform.AFFINE, (a, b, cst, d, e, fst),
-                                         resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    W, H, m = rotated_crop_affine(xc, yc, w, h, angle_deg)
+    out = src.transform((W, H), Image.Transform.AFFINE, tuple(m.ravel()),
+                        resample=Image.Resampling.BILINEAR, fillcolor=fill)
     return np.asarray(out, dtype=np.uint8)
 
 

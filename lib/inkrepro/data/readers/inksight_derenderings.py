@@ -94,7 +94,7 @@ def folder_mode(label: str, where: str) -> str:
         task = mode_from_label(" ".join(label.replace("_", " ").replace("-", " ").split()))
     except InkError:
         raise BadRecord("unknown inference mode", where, repr(label)) from None
-    return {"vanilla": "vanilla", "derender_with_text": "d+t", "recognize_and_derender": "r+d"}[task]
+    return {"vanilla_derender": "vanilla", "derender_with_text": "d+t", "recognize_and_derender": "r+d"}[task]
 
 
 def canonical_dataset(name: str) -> str:

@@ -57,7 +57,7 @@ def _split_of(path: Path, root: Path, default: str) -> str:
     return default
 
 
-def _points(elem, where: str) -> np.ndarray:
+def points(elem, where: str) -> np.ndarray:
     coords = _base.children(elem, "Coords")
     if not coords:
         raise BadRecord("missing Coords", where)
@@ -76,7 +76,7 @@ def _points(elem, where: str) -> np.ndarray:
     return arr
 
 
-def _text(elem) -> str | None:
+def text_of(elem) -> str | None:
     for te in _base.children(elem, "TextEquiv"):
         for u in _base.children(te, "Unicode"):
             return u.text or ""
@@ -91,6 +91,19 @@ def _image_path(xml: Path, root: Path, name: str, where: str) -> Path:
     if not cands:
         raise BadRecord("unsafe path", where, repr(name[:120]))
     return next((p for p in cands if p.is_file()), cands[0])
+
+
+def page_items(page, level: str = "auto") -> list[tuple[int, object]]:
+    """(line number, element) of a Page's words or lines in document order (``level``: the
+    module docstring). Also the reader of a user's ``--boxes`` file (``inkrepro derender``)."""
+    items = []
+    for n, line in enumerate(_base.iter_local(page, "TextLine")):
+        words = _base.children(line, "Word")
+        if level == "line" or (level == "auto" and not words):
+            items.append((n, line))
+        else:
+            items.extend((n, w) for w in words)
+    return items
 
 
 def _page(ctx: _base.ReadContext, xml: Path, root: Path, name: str, where: str):
@@ -119,25 +132,19 @@ def _records(root: Path, ctx: _base.ReadContext, split: str | None, level: str, 
             ctx.bad(BadRecord("not a PAGE file", rel, "no Page@imageFilename"))
             continue
         page = pages[0]
-        items = []
-        for line in _base.iter_local(page, "TextLine"):
-            words = _base.children(line, "Word")
-            if level == "line" or (level == "auto" and not words):
-                items.append(line)
-            else:
-                items.extend(words)
+        items = [el for _, el in page_items(page, level)]
         image = ctx.shared(_page, ctx, xml, root, page.get("imageFilename"))
         for el in items:
             rid = el.get("id") or f"{xml.stem}_{len(items)}"
             where = f"{rel} [{rid}]"
-            text = _text(el)
+            text = text_of(el)
             if text is None or not text.strip():
                 ctx.drop("no transcription")
                 continue
             img = image.get(where)  # a missing image counts each of its elements once
             if img is None:
                 continue
-            pts = ctx.guard(_points, el, where)
+            pts = ctx.guard(points, el, where)
             if pts is None:
                 continue
             crop = ctx.guard(_base.crop_box, img, *_base.polygon_bbox(pts), where, pad=pad)

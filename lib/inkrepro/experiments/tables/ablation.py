@@ -50,17 +50,19 @@ def build(spec_name: str, name: str, profile: str, results_dir: Path) -> Output:
         strip_plot(ax, df, m, arms, [labels[a] for a in arms])
         sp = _split(m)
         if sp:
-            name, floor, ceil = floor_and_ceiling(done, *sp)
+            floor_name, floor, ceil = floor_and_ceiling(done, *sp)
             if floor == floor:
-                ax.axhline(floor, color="C3", ls="--", lw=1, label=f"strongest floor ({name})")
+                ax.axhline(floor, color="C3", ls="--", lw=1, label=f"strongest floor ({floor_name})")
             if ceil == ceil:
                 ax.axhline(ceil, color="C2", ls=":", lw=1.5, label="ceiling")
-            if name or ceil == ceil:
+            if floor_name or ceil == ceil:
                 ax.legend(fontsize=6)
             better = "lower is better" if sp[1] in LOWER_IS_BETTER else "higher is better"
             unit = " (px)" if sp[1] in ("ldtw", "dtw", "chamfer") else ""
             ax.set_ylabel(f"{sp[1]}{unit}, {better}", fontsize=8)
-    fig.suptitle(f"{spec.title} ({profile}); dots = seeds, bar = mean, line = range", fontsize=10)
+    ids = ", ".join(str(r)[:8] for r in df["run_id"].dropna()) if "run_id" in df else ""
+    fig.suptitle(f"{spec.title} ({profile}); dots = seeds, bar = mean, line = range\njob runs: "
+                 f"{ids or 'none'}", fontsize=8)
     fig.tight_layout()
     save_figure(out, fig, name, results_dir)
     out.text = text
@@ -81,8 +83,8 @@ def calibration_rows(done: pd.DataFrame, metrics: list[str]) -> list[dict]:
     ceil_row = {"arm": "ceiling: reference ink at the training spacing", "seeds done": "—"}
     for m in metrics:
         sp = _split(m)
-        name, floor, ceil = floor_and_ceiling(done, *sp) if sp else ("", float("nan"), float("nan"))
-        floor_row[m] = f"{floor:.3f} ({name.removeprefix('floor_')})" if name else "—"
+        fname, floor, ceil = floor_and_ceiling(done, *sp) if sp else ("", float("nan"), float("nan"))
+        floor_row[m] = f"{floor:.3f} ({fname.removeprefix('floor_')})" if fname else "—"
         ceil_row[m] = f"{ceil:.3f}" if ceil == ceil else "— (no reference ink)"
     return [floor_row, ceil_row]
 

@@ -151,8 +151,9 @@ def build(profile: str, results_dir: Path) -> Output:
                             for r in shown], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("difference in the claimed direction (> 0: A better than B), 95% CI; shaded: margin")
-        ax.set_title(f"Paper claims, {profile} profile (runs: the sweeps' job runs in {NAME}.sources.json)",
-                     fontsize=9)
+        ids = sorted({str(r)[:8] for row in shown for r in row["_runs"]})
+        ax.set_title(f"Paper claims, {profile} profile; job runs: {', '.join(ids)}", fontsize=8,
+                     wrap=True)
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         save_figure(out, fig, NAME, results_dir)
