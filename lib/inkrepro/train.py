@@ -304,7 +304,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     p_eval_step = jax.jit(eval_step, in_shardings=(state_sh["params"], b_sh), out_shardings=replicated)
 
     # ------------------------------------------------------------------ checkpoint
-    cluster.barrier("checkpoint_manager")  # all processes compiled: the first collective follows
+    cluster.barrier("checkpoint_manager")  # Orbax's first collective (a device sync) follows
     mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
     found = checkpoint.restore_latest_good(mgr, checkpoint.abstract(shapes, state_sh), workdir, data_it,
                                            log=lambda m: print(f"train: {m}", flush=True))
@@ -320,6 +320,14 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
             print(f"train: data iterator repositioned to step {start} ({why})", flush=True)
             data_note = {"data_repositioned_at": start, "data_reposition_reason": why}
     del params
+
+    # ------------------------------------------------------------------ compile
+    # Ahead of the loop (several processes then meet at a barrier: gloo gives up forming a new
+    # device group after 30 s, and a loaded host compiles for longer than that).
+    batch_abs = {k: jax.ShapeDtypeStruct((tc.batch_size, *v.shape[1:]), v.dtype, sharding=b_sh)
+                 for k, v in val_batches[0].items()}
+    p_train_step = p_train_step.lower(state, batch_abs).compile()
+    p_eval_step = p_eval_step.lower(state["params"], batch_abs).compile()
 
     # ------------------------------------------------------------------ tracking
     metrics_path = workdir / "metrics.jsonl"
@@ -409,6 +417,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
                    disable=not (tc.progress and primary) or os.environ.get("INKREPRO_NO_PROGRESS") == "1")
         val: dict[str, float] = {}
         trace = _data_trace(workdir)
+        cluster.barrier("loop")  # the first step's collectives set up gloo's groups together
         for step in range(start + 1, tc.steps + 1):
             local = next(data_it)
             trace(step, local)
