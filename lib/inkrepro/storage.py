@@ -26,11 +26,12 @@ def path(p: str | os.PathLike) -> epath.Path:
 
 
 def write_text(p: epath.Path, text: str) -> None:
-    """Replace the file's content at once (local: via a temporary file and a rename;
-    a bucket object appears whole when written)."""
+    """Replace the file's content at once (local: via this process's temporary file and a
+    rename, so processes writing the same file at once each leave a whole one; a bucket object
+    appears whole when written)."""
     if is_remote(p):
         p.write_text(text)
         return
-    tmp = p.parent / (p.name + ".tmp")
+    tmp = p.parent / f"{p.name}.{os.getpid()}.tmp"
     tmp.write_text(text)
     tmp.replace(p)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -137,7 +138,7 @@ class Vocabulary:
         d = storage.path(directory)
         d.mkdir(parents=True, exist_ok=True)
         if self.kind == "sentencepiece":
-            tmp = d / "spm.model.tmp"
+            tmp = d / f"spm.model.{os.getpid()}.tmp"
             tmp.write_bytes(self._proto)
             tmp.rename(d / "spm.model")
         meta = {"kind": self.kind, "origin": self.origin, "text_size": self.text_size,
