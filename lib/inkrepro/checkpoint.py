@@ -188,6 +188,8 @@ def save(mgr: ocp.CheckpointManager, step: int, state: dict, data_state: Any,
     file), asynchronously: :func:`finish` writes its checksums once it lands. ``force``: also
     when the manager's interval would skip it (preemption)."""
     finish(mgr)
+    if cluster.is_primary():  # a manifest left by an earlier save of this step (its folder deleted)
+        (_sums_dir(mgr) / f"{step}.json").unlink(missing_ok=True)
     mgr.save(step, force=force, args=ocp.args.Composite(
         params=ocp.args.StandardSave(state["params"]),
         train_state=ocp.args.StandardSave({k: state[k] for k in TRAIN_STATE}),

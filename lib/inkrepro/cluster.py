@@ -36,8 +36,8 @@ import jax
 from inkrepro.errors import UserError
 
 PREEMPTED_EXIT = 143  # 128 + SIGTERM: "killed by the platform, please restart me"
-# How long a process waits for the others: to join the job, and at a barrier (one may still be
-# compiling or reading a checkpoint; a loaded 2-core CI machine is slow).
+# How long a process waits for the others: to join the job, at a barrier, at the exit (one may
+# still be compiling, reading a checkpoint or logging; a loaded 2-core CI machine is slow).
 TIMEOUT_S = 900
 
 
@@ -103,9 +103,9 @@ def initialize(s: Settings | None = None) -> str:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if s.given():
         jax.distributed.initialize(s.coordinator, s.num_processes, s.process_id,
-                                   initialization_timeout=TIMEOUT_S)
+                                   initialization_timeout=TIMEOUT_S, shutdown_timeout_seconds=TIMEOUT_S)
         return "given"
-    jax.distributed.initialize(initialization_timeout=TIMEOUT_S)
+    jax.distributed.initialize(initialization_timeout=TIMEOUT_S, shutdown_timeout_seconds=TIMEOUT_S)
     return cluster or ""
 
 
