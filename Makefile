@@ -16,11 +16,14 @@ help:
 	@echo "make ui          MLflow UI on 127.0.0.1:5000 over runs/mlflow.db"
 	@echo "make lint        ruff"
 
+# Bytecode is compiled once, at install: where PYTHONDONTWRITEBYTECODE is set (CI images), every
+# process (each test's subprocesses) would otherwise recompile jax, flax, orbax, mlflow: ~8 s each.
 $(STAMP): requirements.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv==0.13.8
 	@test -x $(PY) || uv venv --seed -q -p $(PYTHON) $(VENV)
 	uv pip install -q -p $(PY) -r requirements.lock
 	uv pip install -q -p $(PY) --no-deps -e .
+	$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null
 	@touch $@
 
 venv: $(STAMP)
