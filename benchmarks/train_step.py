@@ -25,15 +25,18 @@ from inkrepro.model import derenderer
 from inkrepro.train import loss_and_metrics, make_optimizer
 
 
-def compiled_step(cfg):
+def lowered_step(cfg, shapes_only: bool = False):
     """The jitted train step of ``cfg`` at its shapes on random data: -> (jstep, (params, opt,
-    batch), compiled, model). ``compiled`` has XLA's cost and memory analysis."""
+    batch), lowered, model). ``lowered`` has XLA's cost analysis (of the unoptimised program).
+    ``shapes_only``: params and optimiser state are shapes (nothing initialised: lower and
+    analyse, not run)."""
     dc, tc = cfg.data, cfg.train
     v = dc.vocab_size + 451
-    model = derenderer.build(cfg.model, image_size=dc.image_size, vocab_size=v)
+    make = derenderer.abstract if shapes_only else derenderer.build
+    model = make(cfg.model, image_size=dc.image_size, vocab_size=v)
     g, params, rest = nnx.split(model, nnx.Param, ...)
     tx = make_optimizer(tc, params, cfg.model.freeze_vit)
-    opt = tx.init(params)
+    opt = jax.eval_shape(tx.init, params) if shapes_only else tx.init(params)
     r = np.random.default_rng(0)
     b, lt = tc.batch_size, dc.max_target_len
     batch = {"image": r.integers(0, 256, (b, dc.image_size, dc.image_size, 3)).astype(np.uint8),
@@ -51,10 +54,18 @@ def compiled_step(cfg):
         return optax.apply_updates(params, upd), opt, loss
 
     jstep = jax.jit(step)
-    return jstep, (params, opt, batch), jstep.lower(params, opt, batch).compile(), model
+    return jstep, (params, opt, batch), jstep.lower(params, opt, batch), model
+
+
+def compiled_step(cfg):
+    """:func:`lowered_step` compiled: -> (jstep, (params, opt, batch), compiled, model);
+    ``compiled`` has XLA's cost and memory analysis."""
+    jstep, args, lowered, model = lowered_step(cfg)
+    return jstep, args, lowered.compile(), model
 
 
 def flops_of(compiled) -> float:
+    """XLA's FLOP count of a compiled (or lowered) step."""
     ca = compiled.cost_analysis()
     ca = ca[0] if isinstance(ca, list) else ca
     return float(ca.get("flops", 0.0))
