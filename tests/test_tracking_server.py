@@ -93,7 +93,7 @@ def test_two_concurrent_jobs_over_postgres(postgres, tmp_path):
                 time.sleep(1)
         env["MLFLOW_TRACKING_URI"] = uri
         jobs = [subprocess.Popen([sys.executable, "-m", "inkrepro.cli", "train", "--profile", "smoke",
-                                  "--workdir", str(tmp_path / f"w{i}"), "-o", "train.steps=4",
+                                  "--workdir", str(tmp_path / f"w{i}"), "-o", "train.steps=3",
                                   "-o", "train.progress=false", "-o", f"seed={i}"], env=env, cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in (0, 1)]
         outs = [j.communicate(timeout=900)[0] for j in jobs]
