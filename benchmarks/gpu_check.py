@@ -61,6 +61,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     cfg = config.profile(a.profile, a.override + ["train.eval_every=0", "train.progress=false"])
     dev = jax.devices()[0]
+    if jax.default_backend() == "cpu" and a.profile != "smoke":
+        raise SystemExit(f"gpu_check: JAX sees no GPU/TPU (devices: {jax.devices()}); the {a.profile} "
+                         "profile on CPU would take hours. On CPU check the path with --profile smoke")
 
     jstep, (params, opt, batch), compiled, _ = compiled_step(cfg)
     flops, mem = flops_of(compiled), memory_estimate(compiled)
