@@ -25,20 +25,18 @@ from inkrepro.model import derenderer
 from inkrepro.train import loss_and_metrics, make_optimizer
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--profile", default="laptop")
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--peak-gflops", type=float, default=0.0)
-    ap.add_argument("--out", default="results/benchmarks/train_step.md")
-    a = ap.parse_args()
-    cfg = config.profile(a.profile)
+def lowered_step(cfg, shapes_only: bool = False):
+    """The jitted train step of ``cfg`` at its shapes on random data: -> (jstep, (params, opt,
+    batch), lowered, model). ``lowered`` has XLA's cost analysis (of the unoptimised program).
+    ``shapes_only``: params and optimiser state are shapes (nothing initialised: lower and
+    analyse, not run)."""
     dc, tc = cfg.data, cfg.train
     v = dc.vocab_size + 451
-    model = derenderer.build(cfg.model, image_size=dc.image_size, vocab_size=v)
+    make = derenderer.abstract if shapes_only else derenderer.build
+    model = make(cfg.model, image_size=dc.image_size, vocab_size=v)
     g, params, rest = nnx.split(model, nnx.Param, ...)
     tx = make_optimizer(tc, params, cfg.model.freeze_vit)
-    opt = tx.init(params)
+    opt = jax.eval_shape(tx.init, params) if shapes_only else tx.init(params)
     r = np.random.default_rng(0)
     b, lt = tc.batch_size, dc.max_target_len
     batch = {"image": r.integers(0, 256, (b, dc.image_size, dc.image_size, 3)).astype(np.uint8),
@@ -56,10 +54,34 @@ def main() -> None:
         return optax.apply_updates(params, upd), opt, loss
 
     jstep = jax.jit(step)
-    compiled = jstep.lower(params, opt, batch).compile()
+    return jstep, (params, opt, batch), jstep.lower(params, opt, batch), model
+
+
+def compiled_step(cfg):
+    """:func:`lowered_step` compiled: -> (jstep, (params, opt, batch), compiled, model);
+    ``compiled`` has XLA's cost and memory analysis."""
+    jstep, args, lowered, model = lowered_step(cfg)
+    return jstep, args, lowered.compile(), model
+
+
+def flops_of(compiled) -> float:
+    """XLA's FLOP count of a compiled (or lowered) step."""
     ca = compiled.cost_analysis()
     ca = ca[0] if isinstance(ca, list) else ca
-    flops = float(ca.get("flops", 0.0))
+    return float(ca.get("flops", 0.0))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", default="laptop")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--peak-gflops", type=float, default=0.0)
+    ap.add_argument("--out", default="results/benchmarks/train_step.md")
+    a = ap.parse_args()
+    cfg = config.profile(a.profile)
+    b, lt = cfg.train.batch_size, cfg.data.max_target_len
+    jstep, (params, opt, batch), compiled, model = compiled_step(cfg)
+    flops = flops_of(compiled)
     params, opt, loss = jstep(params, opt, batch)
     jax.block_until_ready(loss)
     t = time.perf_counter()

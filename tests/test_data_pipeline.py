@@ -83,6 +83,22 @@ def test_sharding_partitions_stream(vocab):
         assert _same([s0[i]], [full[2 * i]]) and _same([s1[i]], [full[2 * i + 1]])
 
 
+def test_process_blocks_make_the_one_process_batches(vocab):
+    """Two processes' batches, in process order, are the one-process batches; the state is the
+    batch count, so a fresh iterator can be repositioned from a step."""
+    one = P.make_train_iterator(CFG, vocab, batch_size=4, seed=3)
+    p0, p1 = (P.make_train_iterator(CFG, vocab, batch_size=2, seed=3, shard_index=i, shard_count=2)
+              for i in (0, 1))
+    for _ in range(3):
+        x, a, b = next(one), next(p0), next(p1)
+        for k in x:
+            np.testing.assert_array_equal(np.concatenate([a[k], b[k]]), x[k])
+    assert p0.get_state() == {"next_index": 3}
+    fresh = P.make_train_iterator(CFG, vocab, batch_size=2, seed=3, shard_index=1, shard_count=2)
+    P.reposition(fresh, 3)
+    assert _same([next(fresh)], [next(p1)])
+
+
 def test_corpus_cached_with_attribution():
     st = P.corpus_store(CFG, "kanjivg")
     mtime = st.shard_path("train-00000").stat().st_mtime_ns

@@ -13,7 +13,8 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 # Lowest first. A module may import modules of its own layer and of lower layers.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("inkrepro.errors", "inkrepro.configlib", "inkrepro.names")),
+    ("base", ("inkrepro.errors", "inkrepro.configlib", "inkrepro.names",
+              "inkrepro.storage", "inkrepro.cluster")),   # run-file paths; the job's processes
     ("ink", ("inkrepro.ink",)),
     ("model", ("inkrepro.model",)),
     ("sources", ("inkrepro.data.schema", "inkrepro.data.images", "inkrepro.data.store", "inkrepro.data.fonts",
@@ -29,9 +30,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("infer", ("inkrepro.infer",)),
     ("evaluate", ("inkrepro.evaluate",)),
     ("derender", ("inkrepro.derender",)),     # a user's photos and pages (uses infer + readers)
-    ("experiments", ("inkrepro.experiments",)),
+    ("experiments", ("inkrepro.experiments", "inkrepro.launch")),   # launch: a sweep as managed jobs
     ("cli", ("inkrepro.cli", "inkrepro.data.cli", "inkrepro.model.cli", "inkrepro.evaluate.cli",
-             "inkrepro.experiments.cli", "inkrepro.derender.cli")),
+             "inkrepro.experiments.cli", "inkrepro.derender.cli", "inkrepro.server")),
 ]
 # Never-rules on top of the order: (importing module prefix, imported module prefix).
 NEVER = [

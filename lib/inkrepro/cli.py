@@ -25,6 +25,7 @@ _VERB_MODULES = (
     "inkrepro.evaluate.cli",
     "inkrepro.experiments.cli",
     "inkrepro.derender.cli",
+    "inkrepro.server",
 )
 
 
@@ -40,23 +41,40 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train (or resume) a derenderer",
                               description="Train a profile's model; rerun with the same --workdir to resume.")
     p.add_argument("--profile", default="laptop", help="smoke | laptop | gpu | paper")
+    p.add_argument("--config", default=None, metavar="JSON",
+                   help="a resolved config file (what `inkrepro launch` sends) instead of --profile")
     p.add_argument("--workdir", required=True, help="run folder (checkpoints, config, metrics)")
     p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. train.steps=200 or model=small (repeatable)")
     p.add_argument("--parent-run-id", default=None, help="MLflow parent run")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    g = p.add_argument_group("many processes (else $INKREPRO_COORDINATOR etc., or a detected "
+                             "TPU / SLURM / Kubernetes cluster)")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address")
+    g.add_argument("--num-processes", type=int, default=None)
+    g.add_argument("--process-id", type=int, default=None)
     p.set_defaults(func=_train)
 
 
 def _train(a) -> int:
-    from inkrepro import config, configlib
+    from inkrepro import cluster, config, configlib
     from inkrepro import train as train_mod
 
-    cfg = config.profile(a.profile, a.override)
+    if a.config:
+        with open(a.config) as f:
+            cfg = config.from_dict(json.load(f))
+    else:
+        cfg = config.profile(a.profile, a.override)
     if a.print_config:
         print(json.dumps(configlib.to_dict(cfg), indent=1))
         return 0
-    res = train_mod.train(cfg, a.workdir, parent_run_id=a.parent_run_id)
+    given = cluster.Settings(a.coordinator, a.num_processes, a.process_id)
+    cluster.initialize(given if given.given() else None)
+    try:
+        res = train_mod.train(cfg, a.workdir, parent_run_id=a.parent_run_id)
+    except cluster.Preempted as e:  # saved; a managed job restarts us and we resume
+        print(f"inkrepro: {e}", file=sys.stderr)
+        return cluster.PREEMPTED_EXIT
     print(json.dumps({k: res[k] for k in ("checkpoint", "run_id", "steps")} | {
         k: round(v, 4) for k, v in res["metrics"].items() if k in ("train/loss", "val/loss")}))
     return 0

@@ -22,12 +22,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import sentencepiece as spm
 
+from inkrepro import storage
 from inkrepro.errors import UserError
 from inkrepro.ink import tokens as ink_tokens
 from inkrepro.ink.core import Ink
@@ -131,24 +133,22 @@ class Vocabulary:
             raise UserError(f"SentencePiece model {p} not found; give the path of a .model file")
         return cls(p.read_bytes(), origin=f"spm:{p.name}")
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path):
         """``vocab.json`` (kind, sizes, fingerprint) and, for SentencePiece, ``spm.model``."""
-        d = Path(directory)
+        d = storage.path(directory)
         d.mkdir(parents=True, exist_ok=True)
         if self.kind == "sentencepiece":
-            tmp = d / "spm.model.tmp"
+            tmp = d / f"spm.model.{os.getpid()}.tmp"
             tmp.write_bytes(self._proto)
-            tmp.replace(d / "spm.model")
+            tmp.rename(d / "spm.model")
         meta = {"kind": self.kind, "origin": self.origin, "text_size": self.text_size,
                 "num_ink": NUM_INK, "size": self.size, "fingerprint": self.fingerprint}
-        tmp = d / "vocab.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=1))
-        tmp.replace(d / "vocab.json")
+        storage.write_text(d / "vocab.json", json.dumps(meta, indent=1))
         return d
 
     @classmethod
     def load(cls, directory: str | Path) -> Vocabulary:
-        d = Path(directory)
+        d = storage.path(directory)
         meta = json.loads((d / "vocab.json").read_text()) if (d / "vocab.json").is_file() else {}
         kind = meta.get("kind", "sentencepiece")
         if kind == "byte":
@@ -161,7 +161,7 @@ class Vocabulary:
 
     @classmethod
     def exists(cls, directory: str | Path) -> bool:
-        d = Path(directory)
+        d = storage.path(directory)
         return (d / "vocab.json").is_file() or (d / "spm.model").is_file()
 
     @property

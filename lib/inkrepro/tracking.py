@@ -71,7 +71,14 @@ def setup(experiment: str = EXPERIMENT):
     mlflow.set_tracking_uri(uri)
     with locked(runs_dir() / ".store.lock"):
         if mlflow.get_experiment_by_name(experiment) is None:
-            mlflow.create_experiment(experiment, artifact_location=(runs_dir() / "artifacts").as_uri())
+            # a tracking server (http://, `inkrepro server`) keeps artifacts where it was told;
+            # jobs on other machines (the lock is this machine's) may create it first
+            art = None if uri.startswith("http") else (runs_dir() / "artifacts").as_uri()
+            try:
+                mlflow.create_experiment(experiment, artifact_location=art)
+            except mlflow.exceptions.MlflowException:
+                if mlflow.get_experiment_by_name(experiment) is None:
+                    raise
         mlflow.set_experiment(experiment)
     return mlflow
 
@@ -97,6 +104,26 @@ def run(name: str, *, parent_run_id: str | None = None, run_id: str | None = Non
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, tags=all_tags,
                           nested=nested) as r:
         yield r
+
+
+# Who launched this job: a sweep arm x seed run as a managed job (``inkrepro launch``) carries
+# these; SkyPilot keeps SKYPILOT_TASK_ID across the recoveries of a managed job.
+LAUNCH_ENV = {"sweep": "INKREPRO_SWEEP", "arm": "INKREPRO_ARM", "job_config_hash": "INKREPRO_CONFIG_HASH",
+              "launcher_task_id": "SKYPILOT_TASK_ID"}
+
+
+def launch_tags(env=None) -> dict[str, str]:
+    env = os.environ if env is None else env
+    return {tag: env[var] for tag, var in LAUNCH_ENV.items() if env.get(var)}
+
+
+def find_run(tags: Mapping[str, Any], experiment: str = EXPERIMENT) -> str | None:
+    """The newest run carrying all ``tags`` (e.g. the run a preempted job started), or None."""
+    if not tags:
+        return None
+    flt = " and ".join(f"tags.{k} = '{v}'" for k, v in tags.items())
+    df = search_runs(flt, experiment, order_by=["attributes.start_time DESC"], max_results=1)
+    return None if df.empty else str(df.iloc[0]["run_id"])
 
 
 def log_params(params: Mapping[str, Any]) -> None:

@@ -9,6 +9,14 @@ and ``result.json`` (written once, at the end: the record of the finished traini
 Rerunning with the same workdir resumes from the latest checkpoint; a run killed and
 resumed ends with the same parameters and metrics as one never killed (on CPU).
 
+Many processes (``inkrepro.cluster``: a TPU slice, a multi-node GPU job, or N local CPU
+processes): each reads its own block of every global batch and writes its own data-iterator
+state; only process 0 writes files, logs to MLflow and shows a progress bar. The global batches
+do not depend on the process count, so N processes train exactly what one process with the
+same devices would. Resumed with a different process count, the run restores the model and
+optimiser and repositions the data from the step (logged). SIGTERM (preemption): the run saves
+the agreed step and raises ``cluster.Preempted`` (``inkrepro train`` exits 143; rerun resumes).
+
 A non-finite loss stops the run with a UserError naming the step window; checkpoints are only
 written after every step since the previous one had a finite loss, so the last one is good.
 """
@@ -16,6 +24,7 @@ written after every step since the previous one had a finite loss, so the last o
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
@@ -31,7 +40,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from tqdm.auto import tqdm
 
-from inkrepro import checkpoint, configlib, tasks, tracking
+from inkrepro import checkpoint, cluster, configlib, storage, tasks, tracking
 from inkrepro.data import pipeline
 from inkrepro.errors import UserError
 from inkrepro.ink.tokens import FRAME_MAX, Y_OFFSET
@@ -167,14 +176,13 @@ def batch_sharding(mesh):
 
 
 # ================================================================================ workdir
-def _save_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
-    tmp.replace(path)
+def _save_json(path, obj: Any) -> None:
+    storage.write_text(path, json.dumps(obj, indent=1, sort_keys=True, default=str))
 
 
-def _prepare_workdir(cfg, workdir: Path) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
+def _prepare_workdir(cfg, workdir) -> None:
+    if cluster.is_primary():
+        workdir.mkdir(parents=True, exist_ok=True)
     cpath = workdir / "config.json"
     d = configlib.to_dict(cfg)
     if cpath.exists():
@@ -184,8 +192,27 @@ def _prepare_workdir(cfg, workdir: Path) -> None:
                           if configlib.flatten(old).get(k, object()) != v)
             raise UserError(f"{workdir} holds a run with a different config (differs in: "
                             f"{', '.join(diff[:8]) or 'keys'}); use a new --workdir or delete it")
-    else:
+    elif cluster.is_primary():
         _save_json(cpath, d)
+
+
+def _data_trace(workdir: Path):
+    """Test hook: ``INKREPRO_DATA_TRACE=DIR`` makes each process append, per step, a digest of
+    every example it read to ``DIR/data-<process>.jsonl`` (the multi-process test checks that
+    the shards are disjoint and make up the one-process batches)."""
+    d = os.environ.get("INKREPRO_DATA_TRACE")
+    if not d:
+        return lambda step, batch: None
+    path = Path(d) / f"data-{jax.process_index()}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def trace(step: int, batch: dict) -> None:
+        rows = [hashlib.sha1(np.ascontiguousarray(im).tobytes() + np.asarray(t).tobytes()).hexdigest()[:16]
+                for im, t in zip(batch["image"], batch["decoder_targets"])]
+        with path.open("a") as f:
+            f.write(json.dumps({"step": step, "rows": rows}) + "\n")
+
+    return trace
 
 
 # ================================================================================ train
@@ -193,8 +220,10 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     """Train (or resume) ``cfg`` in ``workdir``; returns {metrics, checkpoint, run_id, ...}
     (also written to ``workdir/result.json``, the one record of a finished training)."""
     t_start = time.perf_counter()
+    cluster.initialize()
+    primary = cluster.is_primary()
     checkpoint.enable_compilation_cache()
-    workdir = Path(workdir).resolve()
+    workdir = storage.path(workdir)  # a local folder or a bucket (gs://...)
     tc, mc, dc = cfg.train, cfg.model, cfg.data
     try:
         _prepare_workdir(cfg, workdir)
@@ -212,7 +241,7 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
 
     # ------------------------------------------------------------------ input
     vocab = pipeline.load_vocab(dc)
-    if not Vocabulary.exists(workdir / "vocab"):
+    if primary and not Vocabulary.exists(workdir / "vocab"):
         vocab.save(workdir / "vocab")
     local_bs = tc.batch_size // n_proc
     data_it = pipeline.make_train_iterator(dc, vocab, local_bs, seed=cfg.seed,
@@ -275,17 +304,30 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     p_eval_step = jax.jit(eval_step, in_shardings=(state_sh["params"], b_sh), out_shardings=replicated)
 
     # ------------------------------------------------------------------ checkpoint
+    cluster.barrier("checkpoint_manager")  # Orbax's first collective (a device sync) follows
     mgr = checkpoint.manager(workdir, tc.keep_checkpoints)
-    found = checkpoint.restore_latest_good(mgr, checkpoint.abstract(shapes, state_sh), workdir,
+    found = checkpoint.restore_latest_good(mgr, checkpoint.abstract(shapes, state_sh), workdir, data_it,
                                            log=lambda m: print(f"train: {m}", flush=True))
+    data_note: dict[str, Any] = {}
     if found is None:
         state = jax.jit(init_state, out_shardings=state_sh)(params)
         start = 0
     else:
-        _, state, data_state, meta = found
-        data_it.set_state(data_state)
+        _, state, meta, why = found
         start = int(meta["step"])
+        if why:  # e.g. saved by 2 processes, restored by 4: same global batches from the step on
+            pipeline.reposition(data_it, start)
+            print(f"train: data iterator repositioned to step {start} ({why})", flush=True)
+            data_note = {"data_repositioned_at": start, "data_reposition_reason": why}
     del params
+
+    # ------------------------------------------------------------------ compile
+    # Ahead of the loop (several processes then meet at a barrier: gloo gives up forming a new
+    # device group after 30 s, and a loaded host compiles for longer than that).
+    batch_abs = {k: jax.ShapeDtypeStruct((tc.batch_size, *v.shape[1:]), v.dtype, sharding=b_sh)
+                 for k, v in val_batches[0].items()}
+    p_train_step = p_train_step.lower(state, batch_abs).compile()
+    p_eval_step = p_eval_step.lower(state["params"], batch_abs).compile()
 
     # ------------------------------------------------------------------ tracking
     metrics_path = workdir / "metrics.jsonl"
@@ -293,24 +335,33 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
     # x-axis of learning curves in minutes (``train/elapsed_s`` in every training log line).
     elapsed0 = 0.0
     logged_upto = 0  # steps already in MLflow (replayed after a resume: not logged twice)
-    if metrics_path.exists():  # drop lines written after the checkpoint we resume from
+    metric_lines: list[str] = []   # the whole file, rewritten at each log (buckets cannot append)
+    if primary and metrics_path.exists():  # drop lines written after the resumed checkpoint
         lines = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln]
         logged_upto = max((d["step"] for d in lines), default=0)
         keep = [d for d in lines if d["step"] <= start]
-        metrics_path.write_text("".join(json.dumps(d) + "\n" for d in keep))
+        metric_lines = [json.dumps(d) + "\n" for d in keep]
+        storage.write_text(metrics_path, "".join(metric_lines))
         elapsed0 = max([d.get("train/elapsed_s", 0.0) for d in keep], default=0.0)
     run_id_path = workdir / "mlflow_run_id.txt"
     run_ctx = contextlib.nullcontext(None)
-    if tc.track:
+    track = tc.track and primary
+    if track:  # a restarted (preempted) job continues its MLflow run
+        launch = tracking.launch_tags()
         old_id = run_id_path.read_text().strip() if run_id_path.exists() else None
+        if old_id is None and "launcher_task_id" in launch:
+            old_id = tracking.find_run({"launcher_task_id": launch["launcher_task_id"],
+                                        "inkrepro_kind": "train"})
         run_ctx = tracking.run(cfg.name, parent_run_id=parent_run_id, run_id=old_id, tags={
-            "inkrepro_kind": "train", "profile": cfg.profile, "seed": cfg.seed,
+            "inkrepro_kind": "train", "profile": cfg.profile, "seed": cfg.seed, **launch,
             "config_hash": configlib.config_hash(cfg), "workdir": str(workdir)})
 
     def log(metrics: dict[str, float], step: int) -> None:
-        with metrics_path.open("a") as f:
-            f.write(json.dumps({"step": step, **metrics}) + "\n")
-        if tc.track and step > logged_upto:
+        if not primary:
+            return
+        metric_lines.append(json.dumps({"step": step, **metrics}) + "\n")
+        storage.write_text(metrics_path, "".join(metric_lines))
+        if track and step > logged_upto:
             tracking.log_metrics(metrics, step=step)
 
     def validate(step: int) -> dict[str, float]:
@@ -352,21 +403,25 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         log(last, step)
         window, t_window = [], time.perf_counter()
 
-    with run_ctx as run:
+    with run_ctx as run, cluster.Preemption() as preemption:
         run_id = getattr(getattr(run, "info", None), "run_id", "") or ""
-        if tc.track:
+        if track:
             run_id_path.write_text(run_id)
             if start == 0:
                 tracking.log_params({"config": configlib.to_dict(cfg)})
                 tracking.log_params({"model_params": counts})
             tracking.set_tags({"checkpoint_dir": str(workdir / "checkpoints"), "devices": n_dev,
+                               "processes": n_proc, **data_note,
                                "mesh": f"data={mesh.shape['data']},fsdp={mesh.shape['fsdp']}"})
         bar = tqdm(total=tc.steps, initial=start, desc=f"train {cfg.name}", unit="step",
-                   disable=not tc.progress or os.environ.get("INKREPRO_NO_PROGRESS") == "1")
+                   disable=not (tc.progress and primary) or os.environ.get("INKREPRO_NO_PROGRESS") == "1")
         val: dict[str, float] = {}
+        trace = _data_trace(workdir)
+        cluster.barrier("loop")  # the first step's collectives set up gloo's groups together
         for step in range(start + 1, tc.steps + 1):
-            batch = to_global(next(data_it))
-            state, m = p_train_step(state, batch)
+            local = next(data_it)
+            trace(step, local)
+            state, m = p_train_step(state, to_global(local))
             window.append(m)
             if delay:
                 time.sleep(delay)
@@ -376,9 +431,17 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
                 bar.set_postfix(loss=f"{last['train/loss']:.3f}", ex_s=f"{last['train/examples_per_s']:.0f}")
             if tc.eval_every > 0 and step % tc.eval_every == 0 and step != tc.steps:
                 val = validate(step)
-            if is_ckpt:
-                checkpoint.save(mgr, step, state, data_it.get_state(), last)
+            preempted = preemption.reached(step, mgr)
+            if is_ckpt or preempted:
+                if preempted and not is_ckpt:
+                    flush(step)
+                checkpoint.save(mgr, step, state, data_it.get_state(), last, force=preempted)
             bar.update(1)
+            if preempted:
+                bar.close()
+                checkpoint.finish(mgr)
+                mgr.close()
+                raise cluster.Preempted(step, str(workdir / "checkpoints"))
         bar.close()
         checkpoint.finish(mgr)
         val = validate(tc.steps)
@@ -389,8 +452,9 @@ def train(cfg, workdir: str | Path, parent_run_id: str | None = None) -> dict[st
         result = {"metrics": metrics, "checkpoint": str(workdir / "checkpoints"), "run_id": run_id,
                   "workdir": str(workdir), "steps": tc.steps, "model_params": counts["total"],
                   "seconds": seconds}
-        _save_json(workdir / "result.json", result)
-        if tc.track:
+        if primary:
+            _save_json(workdir / "result.json", result)
+        if track:
             # counted skips and truncations of the input pipeline in this process
             tracking.log_metrics({f"train/data/{k}": v for k, v in tasks.stats().items()})
             tracking.log_metrics({"train/seconds": seconds})

@@ -264,12 +264,26 @@ def make_train_iterator(cfg: DataConfig, vocab: Vocabulary, batch_size: int, see
 
     ``shard_index``/``shard_count``: this process's data shard (the trainer passes
     ``jax.process_index()``/``jax.process_count()``). ``batch_size`` is per process.
+    The stream is cut into blocks of ``batch_size`` consecutive examples and process ``i``
+    takes blocks ``i, i + n, ...``: global batch ``k`` (the processes' ``k``-th batches in
+    process order) holds examples ``k*B .. (k+1)*B - 1`` in order, whatever the process count,
+    and every process's state is ``{"next_index": batches taken}``.
     """
-    ds = make_train_dataset(cfg, vocab, seed, split, shard_index, shard_count)
+    ds = make_train_dataset(cfg, vocab, seed, split).batch(batch_size, drop_remainder=True)
+    if shard_count > 1:
+        ds = ds.slice(slice(shard_index, None, shard_count))
     opts = grain.ReadOptions(num_threads=cfg.num_threads,
                              prefetch_buffer_size=cfg.prefetch if cfg.num_threads else 0)
-    it_ds = ds.to_iter_dataset(opts).batch(batch_size, drop_remainder=True)
-    return iter(it_ds)
+    return iter(ds.to_iter_dataset(opts))
+
+
+def reposition(data_it, batches: int) -> None:
+    """Move a fresh ``make_train_iterator`` iterator to after ``batches`` batches (used when
+    the saved per-process state does not fit: the process count changed)."""
+    state = data_it.get_state()
+    if set(state) != {"next_index"}:
+        raise UserError(f"cannot reposition a data iterator with state {state}")
+    data_it.set_state({"next_index": int(batches)})
 
 
 def task_counts(batch: dict[str, np.ndarray]) -> dict[str, int]:

@@ -165,7 +165,7 @@ class Store:
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / ".store.json.tmp"
+        tmp = self.root / f".store.json.{os.getpid()}.tmp"   # processes of one job may write it at once
         tmp.write_text(json.dumps(meta, indent=1, default=_json_default, sort_keys=True))
         os.replace(tmp, self.root / "store.json")
 

@@ -4,6 +4,7 @@ argument parsing only, each handler imports the module that does the work (see `
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 
@@ -18,6 +19,16 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="rerun jobs even if finished")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_sweep)
+
+    lp = sub.add_parser("launch", help="a sweep's arms x seeds as SkyPilot managed jobs (one training each)",
+                        description="Submit each arm x seed of SPEC not trained yet as a SkyPilot managed "
+                        "job (task YAMLs in launch/); MLFLOW_TRACKING_URI is passed as a secret.")
+    lp.add_argument("spec", help="ablations/<name>.yaml or a spec name")
+    lp.add_argument("--profile", default="paper")
+    lp.add_argument("--on", default="tpu-v5e", help="tpu-v5e | gpu (launch/*.yaml)")
+    lp.add_argument("--bucket", required=True, help="gs://BUCKET/path for workdirs and checkpoints")
+    lp.add_argument("--dry-run", action="store_true", help="print each job's resources, envs and command")
+    lp.set_defaults(func=_launch)
 
     r = sub.add_parser("results", help="tables and figures from the MLflow records")
     rs = r.add_subparsers(dest="results_cmd", metavar="CMD")
@@ -50,6 +61,21 @@ def _sweep(a: argparse.Namespace) -> int:
     outcomes = sweep.run_sweep(s, a.profile, workers=a.workers, dry_run=a.dry_run, force=a.force,
                                progress=not a.no_progress)
     return 1 if any(o.state == "failed" for o in outcomes) else 0
+
+
+def _launch(a: argparse.Namespace) -> int:
+    from inkrepro import launch
+    from inkrepro.experiments import spec
+
+    launches, skipped = launch.plan(spec.load_spec(a.spec), a.profile, a.on, a.bucket)
+    for line in skipped:
+        print(f"skip {line}")
+    if a.dry_run or not launches:
+        print(launch.describe(launches) or "nothing to launch")
+        return 0
+    launch.submit(launches, {k: os.environ.get(k, "") for k in ("MLFLOW_TRACKING_URI",)})
+    print(f"launched {len(launches)} managed job(s): {', '.join(x.name for x in launches)}")
+    return 0
 
 
 def _results_build(a: argparse.Namespace) -> int:
