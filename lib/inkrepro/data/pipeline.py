@@ -36,7 +36,7 @@ import grain
 import numpy as np
 from tqdm.auto import tqdm
 
-from inkrepro import configlib, tasks
+from inkrepro import configlib, storage, tasks
 from inkrepro.data import fonts, synthetic
 from inkrepro.data import photos as photo_gen
 from inkrepro.data.config import SYNTHETIC_SOURCES, DataConfig, cache_dir, check, prepared_dir
@@ -150,7 +150,7 @@ def corpus_store(cfg: DataConfig, source: str) -> Store:
                 st.write_shard(f"{split}-{off // CHUNK:05d}",
                                gen(scfg, split, n, offset=off, progress=bar))
     notice = photo_gen.NOTICE if source == "photos" else synthetic.attribution(scfg)
-    (st.root / "ATTRIBUTION.txt").write_text(notice)
+    storage.write_text(st.root / "ATTRIBUTION.txt", notice)   # whole, even when jobs race
     st.write_meta({**key, "counts": st.counts(), "attribution": "ATTRIBUTION.txt"})
     return st
 

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
+from inkrepro import storage
 from inkrepro.data.schema import Example
 from inkrepro.errors import UserError
 from inkrepro.ink.core import Ink
@@ -165,9 +166,9 @@ class Store:
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".store.json.{os.getpid()}.tmp"   # processes of one job may write it at once
-        tmp.write_text(json.dumps(meta, indent=1, default=_json_default, sort_keys=True))
-        os.replace(tmp, self.root / "store.json")
+        # processes of one job may write it at once: each leaves a whole file
+        storage.write_text(self.root / "store.json",
+                           json.dumps(meta, indent=1, default=_json_default, sort_keys=True))
 
     def read_meta(self) -> dict[str, Any]:
         p = self.root / "store.json"
