@@ -25,7 +25,7 @@ def _cmd(workdir):
             *[a for o in OV for a in ("-o", o)]]
 
 
-def test_sigterm_saves_exits_143_and_resumes_the_same_mlflow_run(tmp_path):
+def test_sigterm_saves_exits_143_and_resumes_the_same_mlflow_run(tmp_path, monkeypatch):
     w = tmp_path / "w"
     env = {**os.environ, "INKREPRO_RUNS": str(tmp_path / "runs"), "INKREPRO_NO_PROGRESS": "1",
            "SKYPILOT_TASK_ID": "sky-managed-test-1", "INKREPRO_SWEEP": "demo", "INKREPRO_ARM": "base"}
@@ -58,11 +58,8 @@ def test_sigterm_saves_exits_143_and_resumes_the_same_mlflow_run(tmp_path):
 
     from inkrepro import tracking
 
-    os.environ["INKREPRO_RUNS"] = str(tmp_path / "runs")
-    try:
-        df = tracking.search_runs(f"attributes.run_id = '{first_id}'")
-    finally:
-        del os.environ["INKREPRO_RUNS"]
+    monkeypatch.setenv("INKREPRO_RUNS", str(tmp_path / "runs"))
+    df = tracking.search_runs(f"attributes.run_id = '{first_id}'")
     row = df.iloc[0]
     assert row["status"] == "FINISHED" and row["tags.launcher_task_id"] == "sky-managed-test-1"
     assert (row["tags.sweep"], row["tags.arm"], row["tags.seed"]) == ("demo", "base", "0")

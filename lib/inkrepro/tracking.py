@@ -30,14 +30,12 @@ def runs_dir() -> Path:
     return Path(os.environ.get("INKREPRO_RUNS", "runs")).resolve()
 
 
-_URI_SET_BY_US: str | None = None  # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI
-
-
 def tracking_uri() -> str:
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env and env != _URI_SET_BY_US:  # set by the user (or inherited from a parent process)
-        return env
-    return f"sqlite:///{runs_dir() / 'mlflow.db'}"
+    """``MLFLOW_TRACKING_URI`` when the user set it, else SQLite under ``runs_dir()``. Only a
+    user's value ever sits in the environment (``setup`` takes back the one MLflow exports for
+    our default), so a child process (a sweep's job, a test's) derives the same store from
+    ``INKREPRO_RUNS`` and never inherits a store an earlier ``setup`` of this process chose."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{runs_dir() / 'mlflow.db'}"
 
 
 @contextlib.contextmanager
@@ -63,12 +61,13 @@ def setup(experiment: str = EXPERIMENT):
     """Point MLflow at our store and select (creating if needed) the experiment. The store's
     creation (tables, experiment) holds ``runs/.store.lock``, so processes started at once on a
     fresh folder do not race to create it."""
-    global _URI_SET_BY_US
     runs_dir().mkdir(parents=True, exist_ok=True)
     uri = tracking_uri()
-    if uri != os.environ.get("MLFLOW_TRACKING_URI"):
-        _URI_SET_BY_US = uri
+    ours = "MLFLOW_TRACKING_URI" not in os.environ
     mlflow.set_tracking_uri(uri)
+    if ours:  # mlflow exported it for child processes: they get INKREPRO_RUNS (absolute) instead
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        os.environ.setdefault("INKREPRO_RUNS", str(runs_dir()))
     with locked(runs_dir() / ".store.lock"):
         if mlflow.get_experiment_by_name(experiment) is None:
             # a tracking server (http://, `inkrepro server`) keeps artifacts where it was told;
