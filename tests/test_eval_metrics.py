@@ -88,6 +88,16 @@ def test_aiou_and_stroke_ratio():
     assert M.validity_rate([a, Ink()]) == 0.5
 
 
+def test_nearest_neighbour_mean_is_exact():
+    """The k-d tree gives the all-pairs nearest distances (the definition), ties and all."""
+    rng = np.random.default_rng(3)
+    for n, m in [(1, 1), (7, 500), (600, 5), (300, 300)]:
+        a, b = rng.uniform(0, 224, (n, 2)), rng.uniform(0, 224, (m, 2))
+        b[: min(n, m) // 2] = a[: min(n, m) // 2]                   # some exact hits
+        brute = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1)).min(1).mean()
+        assert M._nn_mean(a, b) == pytest.approx(brute, rel=1e-12, abs=1e-12)
+
+
 def test_chamfer_to_image():
     img = np.full((224, 224, 3), 230, np.uint8)
     img[99:101, 20:200] = 10                         # a dark horizontal line at y = 100

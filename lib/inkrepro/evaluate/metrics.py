@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from dtaidistance import dtw, dtw_ndim
+from scipy.spatial import cKDTree
 
 from inkrepro.errors import InkError
 from inkrepro.ink import geometry
@@ -258,13 +259,12 @@ def _densify(ink: Ink, step: float = 1.0) -> np.ndarray:
     return np.concatenate(pts) if pts else np.zeros((0, 2))
 
 
-def _nn_mean(a: np.ndarray, b: np.ndarray, chunk: int = 2048) -> float:
-    """Mean over ``a`` of the distance to the nearest point of ``b``."""
-    out = []
-    for i in range(0, len(a), chunk):
-        d = ((a[i:i + chunk, None, :] - b[None, :, :]) ** 2).sum(-1)
-        out.append(np.sqrt(d.min(axis=1)))
-    return float(np.concatenate(out).mean())
+def _nn_mean(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over ``a`` of the (exact) distance to the nearest point of ``b``: a k-d tree
+    (scipy), ~20x faster than all pairs on a 4,000-point photo; an untrained model's long
+    scribbles made the all-pairs version most of its evaluation time."""
+    d, _ = cKDTree(b).query(a, k=1)
+    return float(np.mean(d))
 
 
 def chamfer_to_image(pred: Ink, image: np.ndarray, mask: np.ndarray | None = None,

@@ -2,14 +2,20 @@
 
 ``read_inks`` renders each ink (224 frame) black on white at a size Tesseract reads well and
 OCRs it as one text line; ``read_images`` OCRs model-input images (used as the OCR engine of
-the Derender-with-Text mode, as the paper used an OCR service). When the ``tesseract`` binary
+the Derender-with-Text mode, as the paper used an OCR service). Both hand Tesseract a list of
+images per process (``_ocr_many``): starting the binary and loading its model cost ~0.25 s,
+far more than reading one word, and that was 4 of the main model's 6 evaluation minutes. When the ``tesseract`` binary
 is missing, ``available()`` is False and the calls raise :class:`TesseractMissing` with what
 to install; the runner then skips the Tesseract columns and says so.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -72,6 +78,46 @@ def _ocr(img: np.ndarray, config: str = TESSERACT_CONFIG, lang: str = "eng") -> 
     return " ".join(txt.split())
 
 
+def _ocr_many(imgs: Sequence[np.ndarray], config: str = TESSERACT_CONFIG, lang: str = "eng") -> list[str]:
+    """One Tesseract process reads a list of images as the pages of one document; its page
+    separator (form feed) splits the text back. The pixels and settings are those of ``_ocr``
+    (the LSTM engine keeps no state between pages: tests/test_eval_reader.py checks equality)."""
+    if not imgs:
+        return []
+    with tempfile.TemporaryDirectory(prefix="inkrepro-ocr-") as d:
+        paths = []
+        for i, im in enumerate(imgs):
+            paths.append(os.path.join(d, f"{i:06d}.png"))
+            Image.fromarray(im).save(paths[-1], compress_level=1)
+        listing = os.path.join(d, "pages.txt")
+        with open(listing, "w") as f:
+            f.write("\n".join(paths) + "\n")
+        cmd = [pytesseract.pytesseract.tesseract_cmd, listing, "stdout", "-l", lang, *shlex.split(config)]
+        r = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    if r.returncode != 0:
+        raise UserError(f"tesseract failed (exit {r.returncode}) on a list of {len(imgs)} images: "
+                        f"{(r.stderr.strip().splitlines() or ['no message'])[-1]}")
+    pages = r.stdout.split("\f")
+    if len(pages) == len(imgs) + 1 and not pages[-1].strip():
+        pages = pages[:-1]                     # a separator after the last page too
+    if len(pages) != len(imgs):                # never guess which text belongs to which image
+        return [_ocr(im, config, lang) for im in imgs]
+    return [" ".join(p.split()) for p in pages]
+
+
+def _ocr_parallel(imgs: Sequence[np.ndarray | None], threads: int, lang: str) -> list[str]:
+    """``_ocr_many`` over ``threads`` contiguous chunks at once; None reads as ""."""
+    idx = [i for i, im in enumerate(imgs) if im is not None]
+    k = max(1, min(threads, len(idx)))
+    chunks = [idx[j::k] for j in range(k)]
+    out = [""] * len(imgs)
+    with ThreadPoolExecutor(k) as ex:
+        for chunk, texts in zip(chunks, ex.map(lambda c: _ocr_many([imgs[i] for i in c], lang=lang), chunks)):
+            for i, t in zip(chunk, texts):
+                out[i] = t
+    return out
+
+
 def _prepare_photo(image: np.ndarray) -> np.ndarray:
     """Crop the letterbox content, grey, upscale small crops (Tesseract likes ~30 px letters)."""
     t, b, x0, x1 = content_box(image)
@@ -87,12 +133,10 @@ def read_inks(inks: Sequence[Ink], *, threads: int = 2, lang: str = "eng") -> li
     """OCR each ink's rendering; invalid inks (empty or out of bounds) read as ""."""
     require()
     imgs = [render_for_ocr(ink) if is_valid(ink.cleaned()) else None for ink in inks]
-    with ThreadPoolExecutor(max(1, threads)) as ex:
-        return list(ex.map(lambda im: "" if im is None else _ocr(im, lang=lang), imgs))
+    return _ocr_parallel(imgs, threads, lang)
 
 
 def read_images(images: Sequence[np.ndarray], *, threads: int = 2, lang: str = "eng") -> list[str]:
     """OCR model-input images (letterboxed word crops)."""
     require()
-    with ThreadPoolExecutor(max(1, threads)) as ex:
-        return list(ex.map(lambda im: _ocr(_prepare_photo(im), lang=lang), images))
+    return _ocr_parallel([_prepare_photo(im) for im in images], threads, lang)
