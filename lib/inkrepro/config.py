@@ -169,13 +169,13 @@ def laptop() -> ExperimentConfig:
       step, coordinate soft targets (sigma 2 px) and decoder-input coordinate noise (4 px).
 
     Command: ``inkrepro train --profile laptop --workdir runs/work/laptop``. Gives (measured by
-    ``make reproduce`` on 2 cores shared with other work, 28.6 training minutes at ~28
-    examples/s; idle cores run ~45 examples/s, i.e. ~18 minutes, estimated, not measured;
-    results/learning_curve.md) recognizer character F1 on 256 held-out words of 0.17 at
-    500 steps, 0.25 at 2,000 and 0.298 [0.272, 0.323] at 3,000, LDTW 15.9 -> 9.1 px (floors: a
-    constant string 0.275, a midline LDTW 17.2; ceiling: the reference at 16 px, 0.881 and
-    1.3 px). Some words read, most do not; the issue's bar (0.50 in 20 minutes) is not met at
-    this scale (README "What to expect").
+    ``make reproduce`` from a fresh clone on 2 idle cores, 2026-12-04: 20.3 training minutes
+    at ~40 examples/s; results/learning_curve.md) recognizer character F1 on 256 held-out
+    words of 0.16 at 500 steps, 0.24 at 2,000 and 0.291 [0.266, 0.315] at 3,000, LDTW 13.2 ->
+    8.9 px (floors: a constant string 0.277, a midline LDTW 17.2; ceiling: the reference at
+    16 px, 0.881 and 1.3 px). Some words read, most do not; the issue's bar (0.50 in 20
+    minutes) is not met at this scale: the curve's line reaches 0.50 at ~49 minutes (README
+    "What to expect").
     """
     model = dataclasses.replace(model_configs.tiny(), posemb="sincos2d", patch_coord_scale=1.0,
                                 glimpse=16)
