@@ -106,7 +106,8 @@ def _ocr_many(imgs: Sequence[np.ndarray], config: str = TESSERACT_CONFIG, lang: 
 
 
 def _ocr_parallel(imgs: Sequence[np.ndarray | None], threads: int, lang: str) -> list[str]:
-    """``_ocr_many`` over ``threads`` contiguous chunks at once; None reads as ""."""
+    """``_ocr_many`` over ``threads`` interleaved shares of the images at once (similar sizes
+    in each); None reads as ""."""
     idx = [i for i, im in enumerate(imgs) if im is not None]
     k = max(1, min(threads, len(idx)))
     chunks = [idx[j::k] for j in range(k)]
