@@ -4,9 +4,10 @@
 OCRs it as one text line; ``read_images`` OCRs model-input images (used as the OCR engine of
 the Derender-with-Text mode, as the paper used an OCR service). Both hand Tesseract a list of
 images per process (``_ocr_many``): starting the binary and loading its model cost ~0.25 s,
-far more than reading one word, and that was 4 of the main model's 6 evaluation minutes. When the ``tesseract`` binary
-is missing, ``available()`` is False and the calls raise :class:`TesseractMissing` with what
-to install; the runner then skips the Tesseract columns and says so.
+far more than reading one word (that was 4 of the main model's 6 evaluation minutes). When
+the ``tesseract`` binary is missing, ``available()`` is False and the calls raise
+:class:`TesseractMissing` with what to install; the runner then skips the Tesseract columns
+and says so.
 """
 
 from __future__ import annotations
